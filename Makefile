@@ -1,0 +1,55 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both set themselves up
+# (virtualenv, pinned Python packages, npm assets, translations) and are safe to run
+# side by side: the tests use their own database and their own embedded servers.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed
+NPM_STAMP := frontend/node_modules/.installed
+
+.PHONY: demo test setup lint typecheck check bench browser-deps clean lock
+
+setup: $(STAMP) $(NPM_STAMP) translations
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $@
+
+$(NPM_STAMP): frontend/package.json frontend/package-lock.json
+	npm ci --prefix frontend --no-audit --no-fund --loglevel=error
+	@touch $@
+
+translations: $(STAMP)
+	@$(PY) -m siaga112.i18n
+
+demo: setup
+	$(BIN)/siaga112 demo
+
+# Chromium drives the browser tests; installed from Debian when we may (root).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	  echo "chromium not installed: browser tests will be skipped"; }
+
+test: setup browser-deps
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy platform/siaga112 tenants accounts onboarding incidents reporting
+
+check: lint
+	$(BIN)/siaga112 makemigrations --check --dry-run
+
+bench: setup
+	$(PY) -m tests.perf.bench_provision
+
+# Re-pin after changing pyproject.toml ranges.
+lock:
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+clean:
+	rm -rf $(VENV) frontend/node_modules var

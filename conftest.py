@@ -1,0 +1,112 @@
+"""Shared fixtures. Session-wide, committed once: the demo world of `make demo`
+(regions, 514 onboarding rows, ~150 Pemda tenants, one user per role), so every
+test can try another tenant and another province for free. The three used most:
+Dairi (Sumatera Utara), Sidoarjo and Kota Malang (both Jawa Timur)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context
+
+DAIRI, SIDOARJO, KOTA_MALANG = "12.11", "35.15", "35.73"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # noqa: F811 - extends pytest-django's
+    from siaga112.demo import seed_demo
+
+    with django_db_blocker.unblock():
+        seed_demo()
+        connection.set_schema_to_public()
+
+
+@pytest.fixture
+def committed(django_db_blocker):
+    """Database access outside the per-test transaction, for tests where another
+    thread or process (a Celery worker, a browser's server) must see the rows.
+    Never `transaction=True`: its flush would wipe the session's shared tenants.
+    Tests using this clean up what they create."""
+    with django_db_blocker.unblock():
+        yield
+        connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _back_to_public() -> Iterator[None]:
+    yield
+    connection.set_schema_to_public()
+
+
+def _tenant(code: str):
+    from tenants.models import Tenant
+
+    return Tenant.objects.select_related("region").get(region__code=code)
+
+
+@pytest.fixture
+def tenant_a(db):
+    """Kab. Dairi, Sumatera Utara."""
+    return _tenant(DAIRI)
+
+
+@pytest.fixture
+def tenant_b(db):
+    """Kab. Sidoarjo, Jawa Timur."""
+    return _tenant(SIDOARJO)
+
+
+@pytest.fixture
+def tenant_c(db):
+    """Kota Malang, Jawa Timur: same province as tenant_b."""
+    return _tenant(KOTA_MALANG)
+
+
+def host_of(tenant) -> str:
+    return tenant.domains.get(is_primary=True).domain
+
+
+@pytest.fixture
+def public_client(db) -> Client:
+    return Client(HTTP_HOST="localhost")
+
+
+@pytest.fixture
+def client_for(db) -> Callable[..., Client]:
+    """A browser on a tenant's host, optionally logged in as `user`."""
+
+    def make(tenant, user=None) -> Client:
+        client = Client(HTTP_HOST=host_of(tenant) if tenant is not None else "localhost")
+        if user is not None:
+            if tenant is not None:
+                with schema_context(tenant.schema_name):
+                    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            else:
+                client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def make_user(db) -> Callable[..., object]:
+    """make_user(tenant_or_None, role, username=..., region=...) creates the user
+    in that tenant's schema (None: the public schema)."""
+    from accounts.models import User
+
+    counter = {"n": 0}
+
+    def make(tenant, role: str, *, username: str | None = None, region=None, **extra):
+        counter["n"] += 1
+        name = username or f"{role}{counter['n']}"
+        schema = tenant.schema_name if tenant is not None else "public"
+        with schema_context(schema):
+            user = User.objects.create_user(
+                username=name, password="correct-horse-112", role=role, region=region, **extra
+            )
+        return user
+
+    return make

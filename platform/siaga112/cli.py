@@ -1,0 +1,166 @@
+"""The `siaga112` command line.
+
+`siaga112 demo` runs the whole platform (web, Celery worker and beat) on one
+machine; every other word is a Django management command. Before a command
+touches the database we check that PostgreSQL and Redis answer, so a wrong
+DATABASE_URL ends in one line naming the server, not a stack trace.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# Commands that never open a database connection.
+_NO_DB_COMMANDS = {"help", "--help", "-h", "version", "--version", "check", "makemigrations",
+                   "collectstatic", "compilemessages", "makemessages", "graphql_schema"}
+DEMO_PORT = int(os.environ.get("SIAGA112_PORT", "8000"))
+
+
+def _fail(message: str) -> None:
+    sys.stderr.write(f"siaga112: {message}\n")
+    raise SystemExit(2)
+
+
+def _check_servers() -> None:
+    from siaga112 import embedded
+
+    database_url = os.environ.get("DATABASE_URL")
+    redis_url = os.environ.get("REDIS_URL")
+    try:
+        if database_url:
+            embedded.check_postgres(database_url)
+        if redis_url:
+            embedded.check_redis(redis_url)
+    except embedded.ServerUnreachable as exc:
+        _fail(str(exc))
+
+
+def _ensure_servers_in_env() -> None:
+    """Start the embedded servers if needed and put their URLs in the environment,
+    so the web, worker and beat children all reach the same ones."""
+    from siaga112 import embedded
+
+    try:
+        if not os.environ.get("DATABASE_URL"):
+            os.environ["DATABASE_URL"] = embedded.embedded_postgres_url()
+        if not os.environ.get("REDIS_URL"):
+            os.environ["REDIS_URL"] = embedded.embedded_redis_url()
+    except Exception as exc:  # noqa: BLE001 - one line for a person, not a traceback
+        _fail(f"could not start the embedded servers under {embedded.VAR_DIR}: {exc}")
+
+
+def _django(argv: list[str]) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "siaga112.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["siaga112", *argv])
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv else "help"
+    if command == "demo":
+        demo(argv[1:])
+        return
+    if command not in _NO_DB_COMMANDS:
+        _check_servers()
+    _django(argv)
+
+
+# --- demo ---------------------------------------------------------------------------------
+
+
+def _urls(port: int) -> list[str]:
+    from django.conf import settings
+
+    base = settings.BASE_DOMAIN
+    return [
+        f"http://{base}:{port}/  (national console)",
+        f"http://dairi.{base}:{port}/  (Kab. Dairi call center)",
+        f"http://sidoarjo.{base}:{port}/  (Kab. Sidoarjo call center)",
+        f"http://{base}:{port}/graphql/  (GraphQL, public)",
+    ]
+
+
+def demo(argv: list[str]) -> None:
+    """Set up and run everything; Ctrl-C stops every process started here."""
+    os.environ.setdefault("SIAGA112_DEBUG", "1")
+    os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+    _ensure_servers_in_env()
+    _check_servers()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "siaga112.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from siaga112.demo import seed_demo
+
+    port = int(argv[0]) if argv else DEMO_PORT
+    sys.stdout.write("siaga112 demo: migrating the public schema and the tenants …\n")
+    call_command("migrate_schemas", interactive=False, verbosity=0)
+    sys.stdout.write("siaga112 demo: loading regions and demo Pemda …\n")
+    summary = seed_demo()
+    sys.stdout.write(summary.describe() + "\n")
+
+    env = dict(os.environ)
+    python = sys.executable
+    var_dir = Path(settings.VAR_DIR)
+    var_dir.mkdir(parents=True, exist_ok=True)
+    commands = {
+        "web": [python, "-m", "siaga112.cli", "runserver", f"0.0.0.0:{port}", "--noreload"],
+        "worker": [python, "-m", "celery", "-A", "siaga112", "worker", "--loglevel=INFO",
+                   "--concurrency=2", "-n", f"demo-{os.getpid()}@%h"],
+        "beat": [python, "-m", "celery", "-A", "siaga112", "beat", "--loglevel=INFO",
+                 "-s", str(var_dir / "celerybeat-schedule")],
+    }
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    for name, cmd in commands.items():
+        # Own process group each, so Ctrl-C in the terminal reaches us first and we
+        # stop them in order instead of them dying mid-task.
+        children[name] = subprocess.Popen(cmd, env=env, start_new_session=True)  # noqa: S603
+
+    stopping = False
+
+    def _stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    sys.stdout.write("\nSiaga112 demo is running:\n")
+    for line in _urls(port):
+        sys.stdout.write(f"  {line}\n")
+    sys.stdout.write(f"Demo logins: {var_dir / 'demo-credentials.json'}\n")
+    sys.stdout.write("Ctrl-C stops everything.\n")
+    sys.stdout.flush()
+    try:
+        while not stopping:
+            for name, child in children.items():
+                if child.poll() is not None:
+                    sys.stderr.write(
+                        f"siaga112 demo: {name} exited ({child.returncode}); stopping\n"
+                    )
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        for child in children.values():
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for child in children.values():
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+        sys.stdout.write("siaga112 demo: stopped web, worker and beat.\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django_tenants.middleware.main import TenantMainMiddleware
+
+
+class TenantMiddleware(TenantMainMiddleware):
+    """django-tenants' host → schema switch, with a readable 404 for unknown hosts."""
+
+    def no_tenant_found(self, request: HttpRequest, hostname: str) -> HttpResponse:
+        body = render_to_string(
+            "errors/unknown_host.html",
+            {"hostname": hostname, "base_domain": settings.BASE_DOMAIN},
+        )
+        return HttpResponse(body, status=404)
+
+
+class TenantTimezoneMiddleware:
+    """Show times in the Pemda's own zone (WIB/WITA/WIT); the national console in WIB."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        tenant = getattr(request, "tenant", None)
+        region = getattr(tenant, "region", None) if tenant is not None else None
+        zone = region.timezone if region is not None else settings.DISPLAY_TIME_ZONE
+        timezone.activate(zoneinfo.ZoneInfo(zone))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -1,0 +1,310 @@
+"""The one settings module. Everything that differs between a laptop, CI and
+production comes from the environment; nothing here branches on a hostname.
+
+Safe by default: without SIAGA112_DEBUG=1 the platform runs with production
+security settings and refuses to start without a SECRET_KEY.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from siaga112 import embedded
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def database_from_url(url: str) -> dict[str, object]:
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql", "postgis"}:
+        raise ImproperlyConfigured(f"DATABASE_URL must be a PostgreSQL URL, not {parts.scheme}://")
+    query = parse_qs(parts.query)
+    host = query.get("host", [parts.hostname or ""])[0]
+    options = {k: v[0] for k, v in query.items() if k not in {"host"}}
+    return {
+        "ENGINE": "django_tenants.postgresql_backend",
+        "NAME": unquote(parts.path.lstrip("/")) or "siaga112",
+        "USER": unquote(parts.username or "postgres"),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": unquote(host),
+        "PORT": str(parts.port or ""),
+        "CONN_MAX_AGE": int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": options,
+        "TEST": {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_siaga112")},
+    }
+
+
+REPO_ROOT = embedded.REPO_ROOT
+VAR_DIR = embedded.VAR_DIR
+FRONTEND_DIR = REPO_ROOT / "frontend"
+
+DEBUG = env_bool("SIAGA112_DEBUG", False)
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when SIAGA112_DEBUG is off")
+    SECRET_KEY = "dev-only-insecure-key-siaga112-do-not-use-in-production-0123456789"
+
+# --- hosts and tenancy -----------------------------------------------------
+# The national console answers on BASE_DOMAIN, each Pemda on <slug>.BASE_DOMAIN.
+BASE_DOMAIN = os.environ.get("SIAGA112_BASE_DOMAIN", "localhost")
+ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}", *env_list("SIAGA112_EXTRA_HOSTS")]
+if DEBUG:
+    ALLOWED_HOSTS += ["127.0.0.1", "testserver", ".testserver"]
+
+SHARED_APPS = [
+    "django_tenants",
+    "tenants",
+    "accounts",
+    "onboarding",
+    "reporting",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "graphene_django",
+    "djmoney",
+    "axes",
+]
+# Each Pemda's schema has its own users and sessions: a login for one Pemda
+# means nothing on another host because the row does not exist there.
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "accounts",
+    "incidents",
+    "reporting",
+    "axes",
+]
+INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Tenant"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_NAME = "public"
+# New tenants are cloned from this already-migrated schema instead of replaying
+# every migration (see tenants.services.tenant_provision).
+TENANT_BASE_SCHEMA = "tenant_template"
+TENANT_CREATION_FAKES_MIGRATIONS = True
+PUBLIC_SCHEMA_URLCONF = "siaga112.urls_public"
+ROOT_URLCONF = "siaga112.urls_tenant"
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+AUTH_USER_MODEL = "accounts.User"
+
+MIDDLEWARE = [
+    "siaga112.middleware.TenantMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "siaga112.middleware.TenantTimezoneMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [FRONTEND_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "siaga112.context.platform",
+            ]
+        },
+    }
+]
+
+WSGI_APPLICATION = "siaga112.wsgi.application"
+ASGI_APPLICATION = "siaga112.asgi.application"
+
+# --- servers ------------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL") or embedded.embedded_postgres_url()
+REDIS_URL = os.environ.get("REDIS_URL") or embedded.embedded_redis_url()
+DATABASES = {"default": database_from_url(DATABASE_URL)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+def _redis_cache_location(url: str) -> str:
+    return url.replace("redis+socket://", "unix://", 1)
+
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": _redis_cache_location(REDIS_URL),
+        # Cache keys carry the schema so one Pemda never reads another's entry.
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        "TIMEOUT": 300,
+    }
+}
+
+# --- auth ------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# A call center sits behind one NAT address: lock the (user, address) pair,
+# never the whole address, so one mistyped password does not lock a shift out.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "0.25"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+
+# --- i18n / time ---------------------------------------------------------------------
+LANGUAGE_CODE = "id"
+LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
+LOCALE_PATHS = [FRONTEND_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"  # stored in UTC; shown in the Pemda's zone by TenantTimezoneMiddleware
+USE_TZ = True
+DISPLAY_TIME_ZONE = "Asia/Jakarta"
+
+# --- static ---------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+NODE_MODULES = FRONTEND_DIR / "node_modules"
+# Browser libraries come from npm (frontend/package-lock.json) and are served by
+# the platform itself, never from a CDN.
+STATICFILES_DIRS = [
+    FRONTEND_DIR / "static",
+    ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/leaflet", NODE_MODULES / "leaflet" / "dist"),
+    ("vendor/chartjs", NODE_MODULES / "chart.js" / "dist"),
+    ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+# A laptop serves assets straight from the finders; production from collectstatic.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+if DEBUG:
+    Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "/media/"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# --- Celery ---------------------------------------------------------------------------
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_TIMEZONE = "UTC"
+
+# --- email ------------------------------------------------------------------------------
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Siaga112 <noreply@siaga112.go.id>")
+
+# --- GraphQL ----------------------------------------------------------------------------
+GRAPHENE = {"SCHEMA": "siaga112.schema.schema", "ATOMIC_MUTATIONS": True}
+
+# --- security (production defaults; DEBUG relaxes only what a laptop needs) -----------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+# --- logging and errors -------------------------------------------------------------------
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"scrub_pii": {"()": "siaga112.observability.ScrubPersonalDataFilter"}},
+    "formatters": {
+        "structured": {"()": "siaga112.observability.StructuredFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "structured",
+            "filters": ["scrub_pii"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "pgserver": {"level": "WARNING"},
+    },
+}
+
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from siaga112.observability import init_sentry
+
+    init_sentry(dsn=SENTRY_DSN, environment=os.environ.get("SENTRY_ENVIRONMENT", "production"))
+
+# --- the platform's own knobs -----------------------------------------------------------
+SIAGA112 = {
+    "TOTAL_REGENCIES": 514,
+    "STALLED_AFTER_DAYS": int(os.environ.get("SIAGA112_STALLED_AFTER_DAYS", "60")),
+    "MAP_TILES_URL": os.environ.get(
+        "SIAGA112_MAP_TILES_URL", "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"
+    ),
+    "PUBLIC_SCHEME": os.environ.get("SIAGA112_PUBLIC_SCHEME", "http" if DEBUG else "https"),
+    "PUBLIC_PORT": os.environ.get("SIAGA112_PUBLIC_PORT", "8000" if DEBUG else ""),
+}

@@ -1,0 +1,24 @@
+"""Settings for pytest: the machine's own PostgreSQL and Redis on 127.0.0.1 when
+they answer, else the embedded ones; never SQLite, never a mocked database."""
+
+import os
+
+from siaga112 import embedded
+
+os.environ.setdefault("SIAGA112_DEBUG", "1")
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789abcdef")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+os.environ.setdefault("AXES_ENABLED", "1")
+if "DATABASE_URL" not in os.environ and embedded.tcp_answers("127.0.0.1", 5432):
+    os.environ["DATABASE_URL"] = "postgresql://postgres@127.0.0.1:5432/postgres"
+if "REDIS_URL" not in os.environ and embedded.tcp_answers("127.0.0.1", 6379):
+    # db 15: the test suite may flush it; a demo on the same Redis uses db 0.
+    os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"
+# A private var dir keeps the embedded servers of a test run apart from the demo's.
+os.environ.setdefault("SIAGA112_VAR_DIR", str(embedded.REPO_ROOT / "var" / "test"))
+embedded.VAR_DIR = embedded.Path(os.environ["SIAGA112_VAR_DIR"])
+
+from siaga112.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = embedded.VAR_DIR / "media"

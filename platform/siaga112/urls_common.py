@@ -1,0 +1,17 @@
+"""Routes every host has: health, login, language switch."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from siaga112.health import healthz
+
+common_urlpatterns = [
+    path("healthz/", healthz, name="healthz"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(template_name="accounts/login.html"),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
