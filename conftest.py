@@ -6,6 +6,7 @@ Dairi (Sumatera Utara), Sidoarjo and Kota Malang (both Jawa Timur)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -16,16 +17,26 @@ DAIRI, SIDOARJO, KOTA_MALANG = "12.11", "35.15", "35.73"
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):  # noqa: F811 - extends pytest-django's
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_modify_db_settings):
+    """Always create the test database (pytest-django skips it when no collected
+    test is marked django_db, but `committed` tests need it too), then seed."""
+    from django.test.utils import setup_databases, teardown_databases
+
     from siaga112.demo import seed_demo
 
     with django_db_blocker.unblock():
+        db_cfg = setup_databases(verbosity=0, interactive=False, aliases={"default"},
+                                 serialized_aliases=set())
         seed_demo()
         connection.set_schema_to_public()
+    yield
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        teardown_databases(db_cfg, verbosity=0)
 
 
 @pytest.fixture
-def committed(django_db_blocker):
+def committed(django_db_setup, django_db_blocker):
     """Database access outside the per-test transaction, for tests where another
     thread or process (a Celery worker, a browser's server) must see the rows.
     Never `transaction=True`: its flush would wipe the session's shared tenants.
@@ -110,3 +121,62 @@ def make_user(db) -> Callable[..., object]:
         return user
 
     return make
+
+
+@pytest.fixture(scope="session")
+def live_server_url(django_db_setup) -> Iterator[str]:
+    """The real app (WSGI + static files) on a free port in a thread, over the
+    session's test database. Returns "http://localhost:<port>"; tenant hosts are
+    "http://<slug>.localhost:<port>" (Chromium resolves *.localhost to loopback).
+    Requests only see committed rows: use the `committed` fixture, not `db`."""
+    import threading
+
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=True)
+    server.set_app(StaticFilesHandler(WSGIHandler()))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://localhost:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parent / "var" / "test" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Headless Debian Chromium driven by Playwright (never a downloaded browser)."""
+    import os
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (make test installs it as root)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls the
+    # tests make between page actions are still plain synchronous code.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def screenshot_dir() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

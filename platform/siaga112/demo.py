@@ -22,6 +22,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import Role, User
+from incidents.demo import seed_tenant_demo
+from onboarding.demo import seed_onboarding_demo
 from onboarding.models import STAGE_ORDER, PemdaOnboarding, Stage, StageTransition
 from tenants.models import Region, Tenant
 from tenants.services import public_tenant_ensure, regions_load, tenant_provision
@@ -259,6 +261,8 @@ def seed_demo(*, provision: bool = True) -> DemoSummary:
                     credentials.append(
                         {"url": _url(f"{slug}.{base}"), "username": username, "role": role}
                     )
+                seed_tenant_demo(tenant)
+    seed_onboarding_demo()
 
     counts: dict[str, int] = {s.value: 0 for s in Stage}
     for stage in PemdaOnboarding.objects.values_list("stage", flat=True):

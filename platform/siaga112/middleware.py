@@ -36,3 +36,15 @@ class TenantTimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class IndonesianFirstMiddleware:
+    """The UI is Indonesian unless the person chose English with the language
+    switch (cookie): a browser's Accept-Language does not override that choice."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)

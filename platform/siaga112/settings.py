@@ -113,6 +113,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "siaga112.middleware.IndonesianFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -239,7 +240,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# Per-app periodic jobs live in <app>/beat.py (plain dicts, no Django imports).
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    **__import__("onboarding.beat", fromlist=["SCHEDULE"]).SCHEDULE,
+    **__import__("incidents.beat", fromlist=["SCHEDULE"]).SCHEDULE,
+}
 CELERY_TIMEZONE = "UTC"
 
 # --- email ------------------------------------------------------------------------------

@@ -1,0 +1,5 @@
+"""GraphQL for 112 operations, on the tenant endpoint. Add Query/Mutation classes
+(graphene.ObjectType subclasses) to these tuples; siaga112.schema combines them."""
+
+TENANT_QUERIES: tuple[type, ...] = ()
+TENANT_MUTATIONS: tuple[type, ...] = ()
