@@ -17,11 +17,12 @@ DAIRI, SIDOARJO, KOTA_MALANG = "12.11", "35.15", "35.73"
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(request, django_test_environment, django_db_blocker, django_db_modify_db_settings):
+def django_db_setup(
+    request, django_test_environment, django_db_blocker, django_db_modify_db_settings
+):
     """Always create the test database (pytest-django skips it when no collected
     test is marked django_db, but `committed` tests need it too), then seed."""
     from django.test.utils import setup_databases, teardown_databases
-
     from siaga112.demo import seed_demo
 
     with django_db_blocker.unblock():

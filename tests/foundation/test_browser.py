@@ -1,7 +1,6 @@
 """The login page in real headless Chromium, on the national and a tenant host."""
 
 import pytest
-
 from siaga112.demo import DEMO_PASSWORD
 
 

@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _run(args, env_extra, timeout=60):
     env = {k: v for k, v in os.environ.items()
-           if k not in {"DJANGO_SETTINGS_MODULE", "SIAGA112_DEBUG", "SECRET_KEY"}}
+           if k not in {"DJANGO_SETTINGS_MODULE", "SIAGA112_DEBUG", "SECRET_KEY",
+                        "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update(env_extra)
     return subprocess.run([sys.executable, "-m", "siaga112.cli", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout, check=False)
