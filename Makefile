@@ -39,7 +39,7 @@ test: setup browser-deps
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy platform/siaga112 tenants accounts onboarding incidents reporting
+	$(BIN)/mypy platform/siaga112 tenants accounts onboarding incidents reporting outbox referrals
 
 check: lint
 	$(BIN)/siaga112 makemigrations --check --dry-run

@@ -33,6 +33,12 @@ def django_db_setup(
     yield
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
+        # Threads of the live server and the Celery worker may still hold a session.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
         teardown_databases(db_cfg, verbosity=0)
 
 

@@ -72,6 +72,7 @@ SHARED_APPS = [
     "tenants",
     "accounts",
     "onboarding",
+    "referrals",
     "reporting",
     "django.contrib.contenttypes",
     "django.contrib.auth",
@@ -91,6 +92,7 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "accounts",
     "incidents",
+    "outbox",
     "reporting",
     "axes",
 ]
@@ -313,3 +315,11 @@ SIAGA112 = {
     "PUBLIC_SCHEME": os.environ.get("SIAGA112_PUBLIC_SCHEME", "http" if DEBUG else "https"),
     "PUBLIC_PORT": os.environ.get("SIAGA112_PUBLIC_PORT", "8000" if DEBUG else ""),
 }
+
+# --- per-app settings (each app owns its block) -----------------------------------------
+# onboarding
+ONBOARDING: dict[str, object] = {}
+# incidents
+INCIDENTS: dict[str, object] = {}
+# outbox
+OUTBOX: dict[str, object] = {}

@@ -9,6 +9,8 @@ os.environ.setdefault("SIAGA112_DEBUG", "1")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789abcdef")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 os.environ.setdefault("AXES_ENABLED", "1")
+# Server and worker threads in tests must not keep connections past a request.
+os.environ.setdefault("DB_CONN_MAX_AGE", "0")
 if "DATABASE_URL" not in os.environ and embedded.tcp_answers("127.0.0.1", 5432):
     os.environ["DATABASE_URL"] = "postgresql://postgres@127.0.0.1:5432/postgres"
 if "REDIS_URL" not in os.environ and embedded.tcp_answers("127.0.0.1", 6379):
