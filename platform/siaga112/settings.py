@@ -318,7 +318,12 @@ SIAGA112 = {
 
 # --- per-app settings (each app owns its block) -----------------------------------------
 # onboarding
-ONBOARDING: dict[str, object] = {}
+ONBOARDING: dict[str, object] = {
+    # The one-time link for a new Pemda's first admin account.
+    "INVITATION_TTL_HOURS": int(os.environ.get("SIAGA112_INVITATION_TTL_HOURS", "72")),
+    # The weekly digest lists submissions of the last N days.
+    "DIGEST_DAYS": 7,
+}
 # incidents
 INCIDENTS: dict[str, object] = {}
 # outbox

@@ -3,6 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts.views import invitation_accept_view
 from siaga112.health import healthz
 
 common_urlpatterns = [
@@ -13,5 +14,6 @@ common_urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/invite/<str:token>/", invitation_accept_view, name="invitation_accept"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
