@@ -1,4 +1,12 @@
 """Celery beat entries for 112 operations (merged into settings.CELERY_BEAT_SCHEDULE).
 Plain data: this module is imported by the settings, before apps are ready."""
 
-SCHEDULE: dict[str, dict[str, object]] = {}
+SCHEDULE: dict[str, dict[str, object]] = {
+    # Every minute: overdue dispatches (not acknowledged / not arrived within the
+    # category's target) are escalated to the supervisor. Fans out per tenant.
+    "incidents-escalate-overdue": {
+        "task": "incidents.escalate_overdue_all",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}

@@ -2,8 +2,150 @@
 each demo tenant, inside that tenant's schema, after its users exist).
 Must be idempotent."""
 
+from __future__ import annotations
+
+from django.db import transaction
+
 from tenants.models import Tenant
+
+# Known on purpose so `siaga112 pbx_simulate <slug>` can play the PBX in the demo.
+DEMO_PBX_KEY = "pbx_demo112_Siaga112-demo-pbx-key-not-for-production"
+
+# The Pemda's own area (bounding box) for the demo tenants.
+DEMO_AREAS = {
+    "dairi": (2.45, 3.05, 98.0, 98.65),
+    "sidoarjo": (-7.62, -7.30, 112.50, 112.95),
+}
+# (idempotency key, category, lat, lng, address, kecamatan, description, agency, steps)
+DEMO_INCIDENTS = {
+    "dairi": [
+        (
+            "demo-dairi-1",
+            "fire",
+            2.7445,
+            98.3112,
+            "Jl. Sisingamangaraja, Sidikalang",
+            "Sidikalang",
+            "Kebakaran rumah warga, api terlihat dari jalan",
+            "damkar",
+            4,
+        ),
+        (
+            "demo-dairi-2",
+            "medical",
+            2.8123,
+            98.2501,
+            "Desa Tigalingga",
+            "Tigalingga",
+            "Warga pingsan di pasar, butuh ambulans",
+            "psc119",
+            1,
+        ),
+        (
+            "demo-dairi-3",
+            "infrastructure",
+            2.6901,
+            98.4302,
+            "Jl. Lintas Sumbul",
+            "Sumbul",
+            "Pohon tumbang menutup jalan",
+            "",
+            0,
+        ),
+    ],
+    "sidoarjo": [
+        (
+            "demo-sda-1",
+            "traffic_accident",
+            -7.4478,
+            112.7183,
+            "Bundaran Sidoarjo (Alun-alun)",
+            "Sidoarjo",
+            "Tabrakan dua motor, satu korban luka",
+            "psc119",
+            2,
+        ),
+        (
+            "demo-sda-2",
+            "fire",
+            -7.3612,
+            112.6932,
+            "Pasar Waru",
+            "Waru",
+            "Asap dari kios pasar",
+            "damkar",
+            0,
+        ),
+    ],
+}
+STEPS = ["acknowledged", "departed", "arrived", "resolved"]
 
 
 def seed_tenant_demo(tenant: Tenant) -> None:
     """Agencies' responders, PBX credentials and sample operations for a demo tenant."""
+    from accounts.models import Role, User
+    from incidents import services
+    from incidents.models import Agency, AgencyMember, Incident, IncidentSettings, PbxCredential
+
+    slug = tenant.region.slug if tenant.region else ""
+    with transaction.atomic():
+        damkar = Agency.objects.filter(code="damkar").first()
+        responder = User.objects.filter(username="damkar").first()
+        if damkar is not None and responder is not None:
+            AgencyMember.objects.get_or_create(user=responder, defaults={"agency": damkar})
+        psc = Agency.objects.filter(code="psc119").first()
+        if psc is not None and not User.objects.filter(username="psc119").exists():
+            user = User.objects.create_user(
+                username="psc119",
+                password="Siaga112-demo!",
+                role=Role.OPD_RESPONDER,
+                display_name="Petugas PSC 119",
+            )
+            AgencyMember.objects.create(user=user, agency=psc)
+        prefix = DEMO_PBX_KEY.split("_")[1]
+        if not PbxCredential.objects.filter(key_prefix=prefix).exists():
+            services.pbx_credential_create(name="Demo PBX", actor=None, raw_key=DEMO_PBX_KEY)
+        if slug in DEMO_AREAS:
+            cfg = IncidentSettings.load()
+            if cfg.area_min_lat is None:
+                (cfg.area_min_lat, cfg.area_max_lat, cfg.area_min_lng, cfg.area_max_lng) = (
+                    DEMO_AREAS[slug]
+                )
+                cfg.save()
+        operator = User.objects.filter(username="operator1").first()
+        for key, category, lat, lng, address, kec, text, agency_code, steps in DEMO_INCIDENTS.get(
+            slug, []
+        ):
+            if Incident.objects.filter(idempotency_key=key).exists():
+                continue
+            created = services.incident_create(
+                data=services.IncidentInput(
+                    category=category,
+                    description=text,
+                    latitude=lat,
+                    longitude=lng,
+                    address=address,
+                    kecamatan=kec,
+                    idempotency_key=key,
+                ),
+                actor=operator,
+                is_test=tenant.in_trial,
+                force=True,
+            )
+            agency = Agency.objects.filter(code=agency_code).first() if agency_code else None
+            if agency is None:
+                continue
+            (dispatch,) = services.dispatch_create(
+                incident_id=created.incident.pk, agency_ids=[agency.pk], actor=operator
+            )
+            member = AgencyMember.objects.filter(agency=agency).select_related("user").first()
+            for step in STEPS[:steps]:
+                if member is None:
+                    break
+                services.dispatch_advance(
+                    dispatch_id=dispatch.pk,
+                    to_status=step,
+                    actor=member.user,
+                    outcome="handled" if step == "resolved" else "",
+                    note="Api padam, tidak ada korban" if step == "resolved" else "",
+                )

@@ -1,5 +1,41 @@
 from django.urls import path
 
-from incidents import views
+from incidents import api, views
 
-urlpatterns = [path("", views.console_home, name="home")]
+urlpatterns = [
+    path("", views.console_home, name="home"),
+    path("console/", views.console, name="console"),
+    path("console/calls/", views.console_calls, name="console_calls"),
+    path("console/incidents/", views.console_incidents, name="console_incidents"),
+    path("console/map.json", views.map_json, name="map_json"),
+    path("calls/<int:call_id>/answer/", views.call_answer, name="call_answer"),
+    path("calls/<int:call_id>/classify/", views.call_classify, name="call_classify"),
+    path("incidents/", views.incidents, name="incidents"),
+    path("incidents/<int:incident_id>/", views.incident_detail, name="incident"),
+    path("incidents/<int:incident_id>/live/", views.incident_live, name="incident_live"),
+    path("incidents/<int:incident_id>/dispatch/", views.incident_dispatch, name="dispatch"),
+    path("incidents/<int:incident_id>/attach-call/", views.incident_attach_call,
+         name="attach_call"),
+    path("incidents/<int:incident_id>/close/", views.incident_close, name="close"),
+    path("incidents/<int:incident_id>/refer/", views.incident_refer, name="refer"),
+    path("dispatches/<int:dispatch_id>/advance/", views.dispatch_advance, name="advance"),
+    path("dispatches/<int:dispatch_id>/reassign/", views.dispatch_reassign, name="reassign"),
+    path("opd/", views.opd_console, name="opd"),
+    path("opd/dispatches/", views.opd_dispatches, name="opd_dispatches"),
+    path("supervisor/", views.supervisor_console, name="supervisor"),
+    path("supervisor/board/", views.supervisor_board, name="supervisor_board"),
+    path("supervisor/handover/", views.handover, name="handover"),
+    path("blocks/", views.blocks, name="blocks"),
+    path("blocks/<int:block_id>/lift/", views.block_lift, name="block_lift"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("referrals/", views.referral_inbox, name="referrals"),
+    path("referrals/<int:referral_id>/accept/", views.referral_accept, name="referral_accept"),
+    path("manage/users/", views.manage_users, name="manage_users"),
+    path("manage/agencies/", views.manage_agencies, name="manage_agencies"),
+    path("manage/categories/", views.manage_categories, name="manage_categories"),
+    path("manage/pbx/", views.manage_pbx, name="manage_pbx"),
+    path("manage/pbx/<int:credential_id>/revoke/", views.manage_pbx_revoke, name="pbx_revoke"),
+    path("manage/settings/", views.manage_settings, name="manage_settings"),
+    path("api/pbx/events/", api.pbx_events, name="pbx_events"),
+    path("api/pbx/aml/", api.pbx_aml, name="pbx_aml"),
+]

@@ -1,5 +1,7 @@
 """GraphQL for 112 operations, on the tenant endpoint. Add Query/Mutation classes
 (graphene.ObjectType subclasses) to these tuples; siaga112.schema combines them."""
 
-TENANT_QUERIES: tuple[type, ...] = ()
+from incidents.graphql.queries import IncidentQuery
+
+TENANT_QUERIES: tuple[type, ...] = (IncidentQuery,)
 TENANT_MUTATIONS: tuple[type, ...] = ()

@@ -1,0 +1,144 @@
+"""The PBX-facing HTTP endpoints of a Pemda (authenticated by a per-PBX API key).
+
+POST /api/pbx/events/  JSON {event: ringing|answered|ended, call_id, caller, trunk, at, operator?}
+POST /api/pbx/aml/     AML SMS text ({"sms": "A\"ML=1;…", "from": "+62…"} or text/plain with
+                       ?from=) or the HTTPS form (form fields or JSON, as Android ELS sends).
+
+An AML position for a call that has not rung yet is stored and attached when the
+call arrives (answered 202 {"attached": false}). Bad input: 400 {"error", "field"},
+nothing saved. A blocked number's ringing event: 200 {"blocked": true, "until": …}.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from incidents import aml, services
+from incidents.errors import OperationError
+
+logger = logging.getLogger(__name__)
+
+
+def _error(message: str, field: str = "", status: int = 400) -> JsonResponse:
+    return JsonResponse(OperationError(message, field=field).as_json(), status=status)
+
+
+def _authenticate(request: HttpRequest) -> JsonResponse | None:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return _error("missing 'Authorization: Bearer <PBX key>' header", "Authorization", 401)
+    if services.pbx_authenticate(header.removeprefix("Bearer ").strip()) is None:
+        return _error("unknown or revoked PBX key", "Authorization", 401)
+    return None
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    try:
+        body = json.loads(request.body or b"")
+    except (ValueError, UnicodeDecodeError):
+        raise OperationError("the body is not valid JSON", field="body") from None
+    if not isinstance(body, dict):
+        raise OperationError("the body must be a JSON object", field="body")
+    return body
+
+
+def _time(value: object) -> datetime | None:
+    if value in (None, ""):
+        return None
+    parsed = parse_datetime(str(value))
+    if parsed is None:
+        raise OperationError(f"'at' is not an ISO 8601 time: {value!r}", field="at")
+    if timezone.is_naive(parsed):
+        raise OperationError("'at' needs a time zone (e.g. 2025-01-01T10:00:00+07:00)", field="at")
+    return parsed
+
+
+def _in_trial(request: HttpRequest) -> bool:
+    return bool(getattr(getattr(request, "tenant", None), "in_trial", False))
+
+
+@csrf_exempt
+@require_POST
+def pbx_events(request: HttpRequest) -> JsonResponse:
+    denied = _authenticate(request)
+    if denied is not None:
+        return denied
+    try:
+        body = _json_body(request)
+        for name in ("event", "call_id", "caller", "trunk", "operator"):
+            if body.get(name) is not None and not isinstance(body[name], str | int):
+                raise OperationError(f"{name} must be a string", field=name)
+        result = services.pbx_event_record(
+            event=str(body.get("event", "")),
+            external_id=str(body.get("call_id", "")),
+            caller_raw=str(body.get("caller") or ""),
+            trunk=str(body.get("trunk") or ""),
+            at=_time(body.get("at")),
+            operator_username=str(body.get("operator") or ""),
+            is_test=_in_trial(request),
+        )
+    except OperationError as exc:
+        return JsonResponse(exc.as_json(), status=exc.status)
+    call = result.call
+    answer: dict[str, Any] = {
+        "ok": True,
+        "call": call.external_id,
+        "state": call.state,
+        "duplicate": result.duplicate,
+    }
+    if result.blocked_until is not None:
+        answer.update(blocked=True, until=result.blocked_until.isoformat())
+    elif call.blocked:
+        answer.update(blocked=True)
+    return JsonResponse(answer)
+
+
+@csrf_exempt
+@require_POST
+def pbx_aml(request: HttpRequest) -> JsonResponse:
+    denied = _authenticate(request)
+    if denied is not None:
+        return denied
+    try:
+        if request.content_type == "text/plain":
+            text = request.body.decode("utf-8", "replace")
+            location = aml.parse_aml_sms(text, caller_number=request.GET.get("from") or None)
+            channel = "sms"
+        else:
+            if request.content_type == "application/json":
+                data = _json_body(request)
+            else:
+                data = {k: v for k, v in request.POST.items()}
+            if "sms" in data:
+                location = aml.parse_aml_sms(
+                    str(data["sms"]), caller_number=str(data.get("from") or "") or None
+                )
+                channel = "sms"
+            else:
+                location = aml.parse_aml_https(data)
+                channel = "https"
+        report = services.aml_receive(location=location, channel=channel)
+    except aml.AmlError as exc:
+        return _error(str(exc), ",".join(exc.fields))
+    except OperationError as exc:
+        return JsonResponse(exc.as_json(), status=exc.status)
+    if report.call is not None:
+        return JsonResponse({"ok": True, "attached": True, "call": report.call.external_id})
+    return JsonResponse(
+        {
+            "ok": True,
+            "attached": False,
+            "stored": report.pk,
+            "message": "no matching call yet; the position is attached when the call rings",
+        },
+        status=202,
+    )

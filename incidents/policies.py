@@ -1,0 +1,127 @@
+"""Who may do what on a Pemda's site: the one place views and GraphQL ask.
+
+Everything here runs inside the tenant's schema, where only that Pemda's staff
+exist, so a user from another Pemda is never even authenticated on this host.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts.models import Role
+from incidents.models import Agency, Call, Dispatch, Incident
+
+OPERATIONS = (Role.CALL_TAKER, Role.SUPERVISOR)
+TENANT_STAFF = (Role.CALL_TAKER, Role.SUPERVISOR, Role.OPD_RESPONDER, Role.PEMDA_ADMIN, Role.VIEWER)
+
+
+def _ok(user: Any, *roles: str) -> bool:
+    return bool(user is not None and user.is_authenticated and user.has_role(*roles))
+
+
+def can_take_calls(user: Any) -> bool:
+    return _ok(user, *OPERATIONS)
+
+
+def can_create_incident(user: Any) -> bool:
+    return _ok(user, *OPERATIONS)
+
+
+def can_dispatch(user: Any) -> bool:
+    return _ok(user, *OPERATIONS)
+
+
+def can_supervise(user: Any) -> bool:
+    """Reassign, close, escalations, lift number blocks."""
+    return _ok(user, Role.SUPERVISOR)
+
+
+def can_administer(user: Any) -> bool:
+    return _ok(user, Role.PEMDA_ADMIN)
+
+
+def can_view_incidents(user: Any) -> bool:
+    return _ok(user, Role.CALL_TAKER, Role.SUPERVISOR, Role.VIEWER, Role.OPD_RESPONDER)
+
+
+def can_view_dashboard(user: Any) -> bool:
+    return _ok(user, Role.SUPERVISOR, Role.VIEWER, Role.PEMDA_ADMIN, Role.CALL_TAKER)
+
+
+def can_refer(user: Any) -> bool:
+    return _ok(user, *OPERATIONS)
+
+
+def sees_caller_number(user: Any) -> bool:
+    """Responders and viewers work without the caller's number (UU 27/2022)."""
+    return _ok(user, *OPERATIONS)
+
+
+def responder_agency(user: Any) -> Agency | None:
+    if not _ok(user, Role.OPD_RESPONDER):
+        return None
+    membership = getattr(user, "agency_membership", None)
+    try:
+        return membership.agency if membership is not None else None
+    except Agency.DoesNotExist:
+        return None
+
+
+def visible_incidents(user: Any) -> QuerySet[Incident]:
+    if _ok(user, Role.CALL_TAKER, Role.SUPERVISOR, Role.VIEWER):
+        return Incident.objects.all()
+    agency = responder_agency(user)
+    if agency is not None:
+        return Incident.objects.filter(dispatches__agency=agency).distinct()
+    return Incident.objects.none()
+
+
+def visible_dispatches(user: Any) -> QuerySet[Dispatch]:
+    if _ok(user, Role.CALL_TAKER, Role.SUPERVISOR, Role.VIEWER):
+        return Dispatch.objects.all()
+    agency = responder_agency(user)
+    if agency is not None:
+        return Dispatch.objects.filter(agency=agency)
+    return Dispatch.objects.none()
+
+
+def access_incident(user: Any, incident_id: object) -> Incident:
+    """The incident if this user may see it; the same 404 for missing and forbidden."""
+    try:
+        return visible_incidents(user).select_related("category").get(pk=int(str(incident_id)))
+    except (Incident.DoesNotExist, ValueError, TypeError):
+        raise Http404("no such incident") from None
+
+
+def access_dispatch_for_update(user: Any, dispatch_id: object) -> Dispatch:
+    """A dispatch whose status this user may move: its agency's responders only."""
+    agency = responder_agency(user)
+    try:
+        if agency is None:
+            raise Dispatch.DoesNotExist
+        return Dispatch.objects.select_related("incident", "agency").get(
+            pk=int(str(dispatch_id)), agency=agency
+        )
+    except (Dispatch.DoesNotExist, ValueError, TypeError):
+        raise Http404("no such dispatch") from None
+
+
+def access_dispatch_for_supervision(user: Any, dispatch_id: object) -> Dispatch:
+    if not can_supervise(user):
+        raise Http404("no such dispatch")
+    try:
+        return Dispatch.objects.select_related("incident", "agency").get(pk=int(str(dispatch_id)))
+    except (Dispatch.DoesNotExist, ValueError, TypeError):
+        raise Http404("no such dispatch") from None
+
+
+def access_call(user: Any, call_id: object) -> Call:
+    if not can_take_calls(user):
+        raise Http404("no such call")
+    try:
+        return Call.objects.get(pk=int(str(call_id)))
+    except (Call.DoesNotExist, ValueError, TypeError):
+        raise Http404("no such call") from None

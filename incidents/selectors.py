@@ -1,0 +1,338 @@
+"""Reads shared by the consoles, the JSON endpoints and GraphQL."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from incidents import aml
+from incidents.models import (
+    ACTIVE_DISPATCH,
+    OPEN_STATUSES,
+    Agency,
+    Call,
+    CallState,
+    CallType,
+    Category,
+    Dispatch,
+    DispatchStatus,
+    Incident,
+    IncidentSettings,
+    NumberBlock,
+    RoutingRule,
+)
+from incidents.services import RINGING_STALE_SECONDS, dispatch_overdue_reason, distance_m
+
+
+def ringing_calls(now: datetime | None = None) -> QuerySet[Call]:
+    now = now or timezone.now()
+    return Call.objects.filter(
+        state=CallState.RINGING,
+        blocked=False,
+        ringing_at__gte=now - timedelta(seconds=RINGING_STALE_SECONDS),
+    ).order_by("ringing_at")
+
+
+def my_active_calls(user: Any) -> QuerySet[Call]:
+    return (
+        Call.objects.filter(operator=user, incident__isnull=True, call_type="")
+        .exclude(state=CallState.MISSED)
+        .order_by("-ringing_at")[:5]
+    )  # type: ignore[return-value]
+
+
+def open_incidents() -> QuerySet[Incident]:
+    return (
+        Incident.objects.filter(status__in=OPEN_STATUSES)
+        .select_related("category")
+        .prefetch_related("dispatches__agency")
+        .order_by("priority", "-created_at")
+    )
+
+
+def incident_duplicates(
+    *,
+    category: Category,
+    latitude: float | None,
+    longitude: float | None,
+    caller: str,
+    now: datetime | None = None,
+) -> list[Incident]:
+    """Open incidents the new one may duplicate: same category nearby and recent, or
+    the same caller recently."""
+    cfg = IncidentSettings.load()
+    now = now or timezone.now()
+    since = now - timedelta(minutes=cfg.duplicate_window_minutes)
+    recent = Incident.objects.filter(status__in=OPEN_STATUSES, created_at__gte=since)
+    found: dict[int, Incident] = {}
+    if caller:
+        for incident in recent.filter(caller=caller):
+            found[incident.pk] = incident
+    if latitude is not None and longitude is not None:
+        # A coarse box first (1 degree of latitude ~ 111 km), then the exact distance.
+        dlat = cfg.duplicate_radius_m / 111_000
+        dlng = dlat / max(math.cos(math.radians(latitude)), 0.01)
+        nearby = recent.filter(
+            category=category,
+            latitude__range=(latitude - dlat, latitude + dlat),
+            longitude__range=(longitude - dlng, longitude + dlng),
+        )
+        for incident in nearby:
+            assert incident.latitude is not None and incident.longitude is not None
+            if distance_m(latitude, longitude, incident.latitude, incident.longitude) <= (
+                cfg.duplicate_radius_m
+            ):
+                found[incident.pk] = incident
+    return sorted(found.values(), key=lambda i: i.created_at, reverse=True)
+
+
+def routing_suggestion(category: Category) -> list[Agency]:
+    return [
+        rule.agency
+        for rule in RoutingRule.objects.filter(category=category, agency__active=True)
+        .select_related("agency")
+        .order_by("order")
+    ]
+
+
+def caller_history(caller: str, *, exclude_call: int | None = None) -> dict[str, Any]:
+    """The caller's earlier calls and incidents (for the call-taker)."""
+    if not caller:
+        return {"calls": [], "incidents": [], "pranks": 0}
+    calls = Call.objects.filter(caller=caller).order_by("-ringing_at")
+    if exclude_call is not None:
+        calls = calls.exclude(pk=exclude_call)
+    return {
+        "calls": list(calls.select_related("incident")[:10]),
+        "incidents": list(
+            Incident.objects.filter(caller=caller)
+            .select_related("category")
+            .order_by("-created_at")[:10]
+        ),
+        "pranks": calls.filter(call_type__in=[CallType.PRANK, CallType.GHOST]).count(),
+    }
+
+
+@dataclass
+class DispatchRow:
+    dispatch: Dispatch
+    overdue: str  # "", "ack", "arrive"
+    elapsed_seconds: int
+
+    @property
+    def red(self) -> bool:
+        return bool(self.overdue)
+
+
+def dispatch_rows(dispatches: QuerySet[Dispatch], now: datetime | None = None) -> list[DispatchRow]:
+    now = now or timezone.now()
+    rows = []
+    for d in dispatches.select_related("incident__category", "agency"):
+        rows.append(
+            DispatchRow(
+                dispatch=d,
+                overdue=dispatch_overdue_reason(d, d.incident.category, now),
+                elapsed_seconds=int((now - d.dispatched_at).total_seconds()),
+            )
+        )
+    return rows
+
+
+def active_dispatches_for(agency: Agency) -> QuerySet[Dispatch]:
+    return Dispatch.objects.filter(agency=agency, status__in=ACTIVE_DISPATCH).order_by(
+        "incident__priority", "dispatched_at"
+    )
+
+
+def recent_resolved_for(agency: Agency, hours: int = 12) -> QuerySet[Dispatch]:
+    since = timezone.now() - timedelta(hours=hours)
+    return (
+        Dispatch.objects.filter(
+            agency=agency, status=DispatchStatus.RESOLVED, resolved_at__gte=since
+        )
+        .select_related("incident__category")
+        .order_by("-resolved_at")
+    )
+
+
+def incident_is_overdue(incident: Incident, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return any(
+        dispatch_overdue_reason(d, incident.category, now) for d in incident.dispatches.all()
+    )
+
+
+def incident_open_rows(now: datetime | None = None) -> list[dict[str, Any]]:
+    now = now or timezone.now()
+    rows = []
+    for incident in open_incidents():
+        dispatches = list(incident.dispatches.all())
+        rows.append(
+            {
+                "incident": incident,
+                "age_seconds": int((now - incident.created_at).total_seconds()),
+                "overdue": any(
+                    dispatch_overdue_reason(d, incident.category, now) for d in dispatches
+                ),
+                "dispatches": [d for d in dispatches if d.status != DispatchStatus.CANCELLED],
+                "escalated": any(
+                    d.escalated_at is not None and d.status in ACTIVE_DISPATCH for d in dispatches
+                ),
+            }
+        )
+    return rows
+
+
+def active_blocks(now: datetime | None = None) -> QuerySet[NumberBlock]:
+    now = now or timezone.now()
+    return NumberBlock.objects.filter(lifted_at__isnull=True, blocked_until__gt=now)
+
+
+def escalated_dispatches() -> QuerySet[Dispatch]:
+    return (
+        Dispatch.objects.filter(escalated_at__isnull=False, status__in=ACTIVE_DISPATCH)
+        .select_related("incident__category", "agency")
+        .order_by("escalated_at")
+    )
+
+
+def handover_summary(hours: int, now: datetime | None = None) -> dict[str, Any]:
+    """What the next shift needs to know about the last `hours` hours."""
+    now = now or timezone.now()
+    since = now - timedelta(hours=hours)
+    calls = Call.objects.filter(ringing_at__gte=since)
+    by_type = dict(
+        calls.values_list("call_type").annotate(n=Count("id")).values_list("call_type", "n")
+    )
+    created = Incident.objects.filter(created_at__gte=since)
+    dispatched = Dispatch.objects.filter(dispatched_at__gte=since)
+    ack_secs = [
+        (d.acknowledged_at - d.dispatched_at).total_seconds()
+        for d in dispatched.filter(acknowledged_at__isnull=False)
+        if d.acknowledged_at is not None
+    ]
+    arrive_secs = [
+        (d.arrived_at - d.dispatched_at).total_seconds()
+        for d in dispatched.filter(arrived_at__isnull=False)
+        if d.arrived_at is not None
+    ]
+    return {
+        "hours": hours,
+        "since": since,
+        "calls_total": calls.count(),
+        "calls_by_type": {t or "unclassified": n for t, n in by_type.items()},
+        "calls_missed": calls.filter(state=CallState.MISSED).count(),
+        "calls_blocked": calls.filter(blocked=True).count(),
+        "incidents_created": created.count(),
+        "incidents_closed": Incident.objects.filter(closed_at__gte=since).count(),
+        "incidents_open": list(open_incidents()),
+        "by_category": list(
+            created.values("category__name").annotate(n=Count("id")).order_by("-n")
+        ),
+        "escalations": Dispatch.objects.filter(escalated_at__gte=since).count(),
+        "median_ack_seconds": _median(ack_secs),
+        "median_arrive_seconds": _median(arrive_secs),
+        "blocks_new": NumberBlock.objects.filter(blocked_from__gte=since).count(),
+    }
+
+
+def _median(values: list[float]) -> int | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    value = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    return int(value)
+
+
+def dashboard_figures(now: datetime | None = None) -> dict[str, Any]:
+    now = now or timezone.now()
+    day = handover_summary(24, now)
+    week_since = now - timedelta(days=7)
+    calls_week = Call.objects.filter(ringing_at__gte=week_since)
+    total = calls_week.count()
+    pranks = calls_week.filter(call_type__in=[CallType.PRANK, CallType.GHOST]).count()
+    return {
+        **day,
+        "calls_week": total,
+        "prank_share_week": round(100 * pranks / total) if total else 0,
+        "incidents_week": Incident.objects.filter(created_at__gte=week_since).count(),
+        "open_count": Incident.objects.filter(status__in=OPEN_STATUSES).count(),
+        "overdue_now": sum(1 for r in incident_open_rows(now) if r["overdue"]),
+    }
+
+
+def display_caller(number: str, *, full: bool) -> str:
+    if not number:
+        return ""
+    if full:
+        return number
+    try:
+        return aml.mask_phone(number)
+    except aml.InvalidPhoneNumber:
+        return "***"
+
+
+def map_points(incidents: list[Incident] | QuerySet[Incident]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": i.pk,
+            "reference": i.reference,
+            "category": i.category.name,
+            "priority": i.priority,
+            "status": i.status,
+            "lat": i.latitude,
+            "lng": i.longitude,
+            "address": i.address,
+        }
+        for i in incidents
+        if i.latitude is not None and i.longitude is not None
+    ]
+
+
+def open_dispatches_query() -> QuerySet[Dispatch]:
+    return Dispatch.objects.filter(status__in=ACTIVE_DISPATCH).select_related(
+        "incident__category", "agency"
+    )
+
+
+def referral_inbox() -> list[Any]:
+    from referrals.selectors import inbox_for
+    from tenants.db import current_schema
+
+    return list(inbox_for(current_schema()))
+
+
+def referral_updates(referral_id: int | None) -> list[Any]:
+    if referral_id is None:
+        return []
+    from referrals.selectors import updates_for
+
+    return list(updates_for(referral_id))
+
+
+def referral_neighbours() -> list[Any]:
+    from referrals.selectors import neighbour_tenants
+    from tenants.db import current_schema
+
+    return list(neighbour_tenants(current_schema()))
+
+
+def incident_search(
+    user_query: QuerySet[Incident], q: str = "", status: str = ""
+) -> QuerySet[Incident]:
+    query = user_query.select_related("category")
+    if status == "open":
+        query = query.filter(status__in=OPEN_STATUSES)
+    elif status:
+        query = query.filter(status=status)
+    if q:
+        query = query.filter(
+            Q(reference__icontains=q) | Q(address__icontains=q) | Q(description__icontains=q)
+        )
+    return query.order_by("-created_at")

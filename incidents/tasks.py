@@ -1,0 +1,37 @@
+"""Celery tasks of 112 operations: take ids, call a service."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django_tenants.utils import schema_context
+
+logger = logging.getLogger(__name__)
+
+ESCALATING_STATUSES = ("trial", "live")
+
+
+@shared_task(name="incidents.escalate_overdue_all")
+def escalate_overdue_all() -> int:
+    """Public-schema beat job: one escalation task per tenant in trial or live."""
+    from tenants.models import Tenant
+
+    schemas = list(
+        Tenant.objects.filter(status__in=ESCALATING_STATUSES, is_template=False)
+        .exclude(schema_name="public")
+        .values_list("schema_name", flat=True)
+    )
+    for schema in schemas:
+        # The tenant-aware app stamps the current schema on the message.
+        with schema_context(schema):
+            escalate_overdue.delay()
+    return len(schemas)
+
+
+@shared_task(name="incidents.escalate_overdue")
+def escalate_overdue() -> int:
+    """Runs in one tenant's schema: mark its overdue dispatches escalated."""
+    from incidents.services import dispatches_escalate
+
+    return dispatches_escalate()

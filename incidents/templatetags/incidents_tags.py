@@ -1,0 +1,38 @@
+"""Small display helpers for the call center screens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from incidents import selectors
+
+register = template.Library()
+
+
+@register.filter
+def duration(seconds: Any) -> str:
+    """1234 -> '20:34'; over an hour '1:20:34'."""
+    if seconds in (None, ""):
+        return "–"
+    total = max(int(seconds), 0)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@register.filter
+def caller(number: str, full: bool) -> str:
+    return selectors.display_caller(number, full=bool(full))
+
+
+@register.filter
+def priority_class(priority: int) -> str:
+    colours = {1: "danger", 2: "warning", 3: "info", 4: "secondary"}
+    return colours.get(int(priority or 4), "secondary")
+
+
+@register.filter
+def get_item(mapping: dict[Any, Any], key: Any) -> Any:
+    return mapping.get(key) if mapping else None
