@@ -326,5 +326,8 @@ ONBOARDING: dict[str, object] = {
 }
 # incidents
 INCIDENTS: dict[str, object] = {}
-# outbox
-OUTBOX: dict[str, object] = {}
+# outbox (defaults and meaning of every key: outbox/conf.py)
+OUTBOX: dict[str, object] = {
+    "MAX_ATTEMPTS": int(os.environ.get("SIAGA112_OUTBOX_MAX_ATTEMPTS", "10")),
+    "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("SIAGA112_OUTBOX_WEBHOOK_TIMEOUT", "5")),
+}

@@ -131,3 +131,24 @@ def test_sweep_fans_out_over_every_pemda_schema(
         "sweep", "sweep"
     ]
     assert _status(schemas["dairi"], fresh.pk) == "pending"
+
+
+def test_a_failed_delivery_is_retried_by_the_sweep_after_its_backoff(
+    celery_worker, schemas, webhook, settings, wait_until
+) -> None:
+    settings.OUTBOX = {"BACKOFF_BASE_SECONDS": 0.3, "SWEEP_GRACE_SECONDS": 0}
+    webhook.answers[:] = [502]
+    schema = schemas["sidoarjo"]
+    with schema_context(schema):
+        with transaction.atomic():
+            message = outbox_enqueue(channel="webhook", receiver=webhook.url, subject="s",
+                                     payload={"n": 2}, dedupe_key=f"retry:{uuid.uuid4().hex}",
+                                     secret=SECRET)
+    assert wait_until(lambda: _status(schema, message.pk) == "failed")
+    with schema_context(schema):
+        failed = OutboxMessage.objects.get(pk=message.pk)
+    assert (failed.attempts, failed.last_error) == (1, "HTTP 502")
+    time.sleep(0.4)
+    assert outbox_sweep() == {schema: 1}
+    assert wait_until(lambda: _status(schema, message.pk) == "sent")
+    assert [h.headers["x-answer"] for h in webhook.hits] == ["502", "200"]
