@@ -62,9 +62,9 @@ def test_escalation_marks_overdue_once_per_reason(tenant_a, as_user):
 @pytest.mark.worker
 def test_beat_task_fans_out_to_tenants_on_a_real_worker(committed, django_db_blocker):
     from siaga112.celery import app
-    from tenants.models import Tenant
 
     from incidents.tasks import escalate_overdue_all
+    from tenants.models import Tenant
 
     tenant = Tenant.objects.get(region__slug="dairi")
     inc, dispatch = _dispatched(tenant, "esc-worker", minutes_ago=30)

@@ -33,7 +33,7 @@ def test_call_to_resolved_incident_over_http(tenant_a, as_user, client_for):
     assert r.status_code == 302 and r["Location"] == f"/console/?call={call.pk}"
     assert "+6281260001122" not in op2.get("/console/calls/").content.decode()
     page = op1.get(r["Location"]).content.decode()
-    assert 'name="call" value="%d"' % call.pk in page and "autofocus" in page
+    assert f'name="call" value="{call.pk}"' in page and "autofocus" in page
 
     # The incident: the fewest fields.
     key = uuid.uuid4().hex

@@ -12,7 +12,14 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from incidents import services
 from incidents.models import (
-    Agency, Category, Dispatch, Incident, IncidentSettings, NumberBlock, PbxCredential, TimelineEntry,
+    Agency,
+    Category,
+    Dispatch,
+    Incident,
+    IncidentSettings,
+    NumberBlock,
+    PbxCredential,
+    TimelineEntry,
 )
 
 ROLES = ["operator1", "supervisor", "damkar", "admin", "bupati", None]
