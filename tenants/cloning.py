@@ -37,9 +37,9 @@ class CloneUnavailable(RuntimeError):
 
 
 def _pg_dump_binary() -> Path:
-    import pgserver
+    from siaga112.embedded import import_pgserver
 
-    path = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump"
+    path = Path(import_pgserver().__file__).parent / "pginstall" / "bin" / "pg_dump"
     if not path.exists():
         raise CloneUnavailable("pg_dump is not bundled with this pgserver install")
     return path

@@ -10,3 +10,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "siaga112.settings")
 app = CeleryApp("siaga112")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The project package is not an installed app; its tasks module is listed by hand.
+app.autodiscover_tasks(["siaga112"])

@@ -8,6 +8,7 @@ DATABASE_URL ends in one line naming the server, not a stack trace.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -87,6 +88,20 @@ def _urls(port: int) -> list[str]:
     ]
 
 
+def _wait_until_serving(port: int, web: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    """So the URLs are the last thing printed, after the children's start-up chatter."""
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and web.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=2):  # noqa: S310
+                break
+        except OSError:
+            time.sleep(0.3)
+    time.sleep(1.5)
+
+
 def demo(argv: list[str]) -> None:
     """Set up and run everything; Ctrl-C stops every process started here."""
     os.environ.setdefault("SIAGA112_DEBUG", "1")
@@ -104,9 +119,12 @@ def demo(argv: list[str]) -> None:
 
     port = int(argv[0]) if argv else DEMO_PORT
     sys.stdout.write("siaga112 demo: migrating the public schema and the tenants …\n")
-    call_command("migrate_schemas", interactive=False, verbosity=0)
+    call_command("migrate_all", verbosity=0)
     sys.stdout.write("siaga112 demo: loading regions and demo Pemda …\n")
+    # One log line per provisioned tenant is right in production, noise here.
+    logging.getLogger("tenants.services").setLevel(logging.WARNING)
     summary = seed_demo()
+    logging.getLogger("tenants.services").setLevel(logging.NOTSET)
     sys.stdout.write(summary.describe() + "\n")
 
     env = dict(os.environ)
@@ -134,6 +152,7 @@ def demo(argv: list[str]) -> None:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    _wait_until_serving(port, children["web"])
     sys.stdout.write("\nSiaga112 demo is running:\n")
     for line in _urls(port):
         sys.stdout.write(f"  {line}\n")

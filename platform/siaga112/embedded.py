@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import warnings
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -36,10 +37,18 @@ def tcp_answers(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
+def import_pgserver():  # type: ignore[no-untyped-def]
+    # platformdirs warns about a missing XDG_RUNTIME_DIR on import; harmless here.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        import pgserver
+    return pgserver
+
+
 def embedded_postgres_url(database: str = "siaga112") -> str:
     """Start (or attach to) the private PostgreSQL under var/pg and return its URL."""
     global _pg_server
-    import pgserver  # imported lazily: only needed without DATABASE_URL
+    pgserver = import_pgserver()  # lazily: only needed without DATABASE_URL
 
     data_dir = VAR_DIR / "pg"
     data_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,8 @@ def test_operator_logs_in_on_the_tenant_host(browser, live_server_url, committed
         page.fill("#id_username", "operator1")
         page.fill("#id_password", DEMO_PASSWORD)
         page.click("button[type=submit]")
-        page.wait_for_url(f"http://dairi.localhost:{port}/")
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        assert page.url.startswith(f"http://dairi.localhost:{port}/")
         assert "Operator Satu" in page.content()
         page.screenshot(path=str(screenshot_dir / "tenant-home.png"), full_page=True)
 
