@@ -22,6 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_TIMEOUT_SECONDS": 5.0,
     # Kept short: enqueueing runs in the request that committed the dispatch.
     "BROKER_PUBLISH_RETRIES": 1,
+    # Sent and dead messages are deleted this long after they were written.
+    "RETENTION_DAYS": 30,
 }
 
 

@@ -341,3 +341,28 @@ def outbox_sweep_all() -> dict[str, int]:
             found[schema] = count
     logger.info("outbox.swept", extra={"schemas": len(schemas), "requeued": sum(found.values())})
     return found
+
+
+# --- retention -------------------------------------------------------------------------
+
+
+def outbox_purge_schema(*, before: datetime) -> int:
+    """Delete the current schema's sent and dead messages created before `before`:
+    their payloads repeat incident details that the incident itself keeps."""
+    deleted, _ = OutboxMessage.objects.filter(
+        status__in=[Status.SENT, Status.DEAD], created_at__lt=before
+    ).delete()
+    return deleted
+
+
+def outbox_purge_all() -> int:
+    """Every Pemda schema: apply the retention period (RETENTION_DAYS)."""
+    from tenants.selectors import pemda_tenants
+
+    before = timezone.now() - timedelta(days=float(outbox_setting("RETENTION_DAYS")))
+    total = 0
+    for schema in pemda_tenants().order_by("schema_name").values_list("schema_name", flat=True):
+        with schema_context(schema):
+            total += outbox_purge_schema(before=before)
+    logger.info("outbox.purged", extra={"deleted": total})
+    return total

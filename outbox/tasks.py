@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from outbox.services import outbox_message_deliver, outbox_sweep_all
+from outbox.services import outbox_message_deliver, outbox_purge_all, outbox_sweep_all
 
 
 @shared_task(name="outbox.deliver", ignore_result=True)
@@ -16,3 +16,8 @@ def outbox_deliver(message_id: int) -> str:
 @shared_task(name="outbox.sweep", ignore_result=True)
 def outbox_sweep() -> dict[str, int]:
     return outbox_sweep_all()
+
+
+@shared_task(name="outbox.purge", ignore_result=True)
+def outbox_purge() -> int:
+    return outbox_purge_all()
