@@ -46,6 +46,7 @@ check: lint
 
 bench: setup
 	$(PY) -m tests.perf.bench_provision
+	$(PY) -m tests.perf.bench_migrate
 
 # Re-pin after changing pyproject.toml ranges.
 lock:

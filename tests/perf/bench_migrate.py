@@ -1,0 +1,98 @@
+"""Benchmark: migrations over all 514 Pemda schemas.
+
+Builds a throwaway database (`siaga112_bench_mig`) with every kabupaten/kota
+provisioned, then times
+  1. a no-op `migrate_all` (everything up to date);
+  2. a new migration that adds one column (and, since it depends on it, one
+     table): axes 0009 + 0010 are removed from every schema by SQL, as if just
+     written, and `migrate_all` brings all 515 schemas forward;
+  3. for comparison, django-tenants' `migrate_schemas` for the same change on a
+     sample of schemas, extrapolated to 514.
+Prints figures; asserts nothing about time.
+
+    .venv/bin/python -m tests.perf.bench_migrate [N_TENANTS]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+UNDO_AXES = """
+DROP TABLE IF EXISTS "{s}".axes_accessattemptexpiration;
+ALTER TABLE "{s}".axes_accesslog DROP COLUMN IF EXISTS session_hash;
+DELETE FROM "{s}".django_migrations WHERE app = 'axes'
+  AND name IN ('0009_add_session_hash', '0010_accessattemptexpiration');
+"""
+
+
+def main(n_tenants: int = 514, sample: int = 5) -> None:
+    import psycopg
+
+    admin_url = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    base, _, query = admin_url.partition("?")
+    bench_url = base.rsplit("/", 1)[0] + "/siaga112_bench_mig" + (f"?{query}" if query else "")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS siaga112_bench_mig WITH (FORCE)")
+        conn.execute("CREATE DATABASE siaga112_bench_mig")
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ.setdefault("SIAGA112_DEBUG", "1")
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "siaga112.settings"
+    import logging
+
+    import django
+
+    django.setup()
+    logging.getLogger("tenants.services").setLevel(logging.WARNING)
+    from django.core.management import call_command
+    from django.db import connection
+
+    from tenants.migrating import migrate_all
+    from tenants.models import Region, Tenant
+    from tenants.services import public_tenant_ensure, regions_load, tenant_provision
+
+    out = sys.stdout.write
+    try:
+        call_command("migrate_schemas", "--shared", interactive=False, verbosity=0)
+        regions_load()
+        public_tenant_ensure()
+        t0 = time.perf_counter()
+        for region in Region.objects.filter(kind="regency").order_by("code")[:n_tenants]:
+            tenant_provision(region=region)
+        out(f"provisioned {n_tenants} tenants in {time.perf_counter() - t0:.1f} s\n")
+        schemas = list(Tenant.objects.exclude(schema_name="public")
+                       .values_list("schema_name", flat=True))
+
+        t0 = time.perf_counter()
+        result = migrate_all()
+        out(f"no-op migrate_all over {result.checked} schemas: "
+            f"{time.perf_counter() - t0:.2f} s (migrated {len(result.migrated)})\n")
+
+        with connection.cursor() as cursor:
+            cursor.execute("".join(UNDO_AXES.format(s=s) for s in schemas))
+        t0 = time.perf_counter()
+        result = migrate_all()
+        took = time.perf_counter() - t0
+        out(f"one-column (+ one table) migration over {len(schemas)} schemas: {took:.1f} s "
+            f"(template migrated, {len(result.replayed)} replayed, "
+            f"{len(result.migrated) - len(result.replayed) - 1} migrated one by one)\n")
+
+        sample_schemas = [s for s in schemas if s != "tenant_template"][:sample]
+        with connection.cursor() as cursor:
+            cursor.execute("".join(UNDO_AXES.format(s=s) for s in sample_schemas))
+        t0 = time.perf_counter()
+        for schema in sample_schemas:
+            call_command("migrate_schemas", schema_name=schema, interactive=False, verbosity=0)
+        per = (time.perf_counter() - t0) / len(sample_schemas)
+        out(f"django-tenants migrate_schemas for the same change: {per:.2f} s per schema, "
+            f"~{per * len(schemas):.0f} s for {len(schemas)} schemas\n")
+    finally:
+        connection.close()
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS siaga112_bench_mig WITH (FORCE)")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 514)
