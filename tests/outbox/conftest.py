@@ -188,3 +188,24 @@ def wait_until() -> Callable[..., bool]:
         return predicate()
 
     return wait
+
+
+def due_counts() -> dict[str, int]:
+    """{schema: due messages} over every Pemda schema, for tests that must not
+    depend on what the demo world or other tests left in the outboxes."""
+    from django_tenants.utils import schema_context
+
+    from outbox.services import outbox_due_ids
+    from tenants.selectors import pemda_tenants
+
+    counts = {}
+    for schema in pemda_tenants().values_list("schema_name", flat=True):
+        with schema_context(schema):
+            n = len(outbox_due_ids())
+        if n:
+            counts[schema] = n
+    return counts
+
+
+def added(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    return {s: n - before.get(s, 0) for s, n in after.items() if n != before.get(s, 0)}
