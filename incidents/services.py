@@ -872,7 +872,7 @@ def dispatch_advance(
     ):
         _set_incident_status(incident, IncidentStatus.RESOLVED, actor, dispatch.note)
     else:
-        _referral_update(incident, f"dispatch_{to_status}", dispatch.agency.name)
+        _referral_update(incident, f"dispatch_{to_status}", f"{dispatch.agency.name}: {to_status}")
     return dispatch
 
 
@@ -1007,7 +1007,7 @@ def _referral_update(incident: Incident, status: str, note: str) -> None:
     referral_status = _REFERRAL_STATUS.get(IncidentStatus(status), "in_progress") if (
         status in IncidentStatus.values
     ) else "in_progress"
-    text = note or status
+    text = note or f"status: {status}"
     for referral_id in (incident.referral_out_id, incident.referral_in_id):
         if referral_id is None:
             continue
@@ -1015,7 +1015,7 @@ def _referral_update(incident: Incident, status: str, note: str) -> None:
             with transaction.atomic():
                 referral_post_update(
                     referral_id=referral_id, from_schema=current_schema(),
-                    status=referral_status, note=f"{incident.reference}: {text}"[:500],
+                    status=referral_status, note=text[:500],
                 )
         except ValidationError:
             logger.info("referral.update_skipped",
@@ -1057,7 +1057,8 @@ def incident_refer(*, incident_id: int, to_schema: str, actor: User) -> Incident
             to_schema=to_schema,
             source_incident_id=incident.pk,
             payload={
-                "reference": incident.reference,
+                # No reference number: digit runs read as phone numbers to the
+                # exchange's caller-data guard; the receiver sees the source id.
                 "category": incident.category.code,
                 "lat": incident.latitude,
                 "lng": incident.longitude,

@@ -660,9 +660,17 @@ def manage_categories(request: HttpRequest) -> HttpResponse:
         if not category_id.isdigit():
             raise OperationError("No such category.", status=404)
         if "routing" in data:
+            codes = [c.strip() for c in str(data.get("agency_codes", "")).split(",") if c.strip()]
+            by_code = dict(Agency.objects.filter(code__in=codes).values_list("code", "pk"))
+            unknown = [c for c in codes if c not in by_code]
+            if unknown:
+                raise OperationError(
+                    _("Unknown agency code: %(codes)s") % {"codes": ", ".join(unknown)},
+                    field="agency_codes",
+                )
             services.routing_rules_set(
                 category_id=int(category_id),
-                agency_ids=_list(data.get("agency")),
+                agency_ids=[by_code[c] for c in codes] or _list(data.get("agency")),
                 actor=_user(request),
             )
         else:
@@ -676,11 +684,11 @@ def manage_categories(request: HttpRequest) -> HttpResponse:
                 active=str(data.get("active", "")) in ("1", "on", "true"),
             )
         return done(request, reverse("manage_categories"))
-    rules: dict[int, list[int]] = {}
-    for rule in RoutingRule.objects.order_by("order"):
-        rules.setdefault(rule.category_id, []).append(rule.agency_id)
+    rules: dict[int, list[str]] = {}
+    for rule in RoutingRule.objects.select_related("agency").order_by("order"):
+        rules.setdefault(rule.category_id, []).append(rule.agency.code)
     categories = [
-        {"category": c, "agency_ids": rules.get(c.pk, [])} for c in Category.objects.all()
+        {"category": c, "agency_codes": rules.get(c.pk, [])} for c in Category.objects.all()
     ]
     return render(
         request,

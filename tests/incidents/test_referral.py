@@ -1,0 +1,64 @@
+"""Cross-Pemda referral: Dairi refers an incident to Sidoarjo, Sidoarjo accepts it
+into its own queue, and each side sees the other's status updates."""
+
+from __future__ import annotations
+
+from django_tenants.utils import schema_context
+
+from incidents.models import Agency, Incident, TimelineEntry
+from referrals.models import Referral
+
+from .conftest import post_json
+
+
+def test_refer_accept_and_follow_updates(tenant_a, tenant_b, as_user):
+    dairi_op, sda_op = as_user(tenant_a, "operator1"), as_user(tenant_b, "operator1")
+    created = post_json(dairi_op, "/incidents/", {
+        "category": "natural_disaster", "latitude": "2.9501", "longitude": "98.6001",
+        "address": "Perbatasan", "description": "Longsor di perbatasan", "idempotency_key": "ref-1"})
+    incident_id = created.json()["id"]
+    page = dairi_op.get(f"/incidents/{incident_id}/").content.decode()
+    assert tenant_b.schema_name in page  # offered as a neighbour
+
+    # A viewer may not refer; nothing is sent.
+    assert as_user(tenant_a, "bupati").post(f"/incidents/{incident_id}/refer/",
+                                            {"to_schema": tenant_b.schema_name}).status_code == 403
+    assert not Referral.objects.filter(from_schema=tenant_a.schema_name,
+                                       source_incident_id=incident_id).exists()
+    # Not a neighbour on the platform: refused with the field named.
+    bad = post_json(dairi_op, f"/incidents/{incident_id}/refer/", {"to_schema": "pemda_99_99"})
+    assert bad.status_code == 400 and bad.json()["field"] == "to_schema"
+
+    r = dairi_op.post(f"/incidents/{incident_id}/refer/", {"to_schema": tenant_b.schema_name})
+    assert r.status_code == 302, r.content.decode()[-1500:]
+    referral = Referral.objects.get(from_schema=tenant_a.schema_name, source_incident_id=incident_id)
+    assert referral.to_schema == tenant_b.schema_name
+    assert referral.payload["category"] == "natural_disaster" and referral.payload["lat"] == 2.9501
+    with schema_context(tenant_a.schema_name):
+        assert Incident.objects.get(pk=incident_id).referral_out_id == referral.pk
+        assert TimelineEntry.objects.filter(incident_id=incident_id, kind="referred").exists()
+
+    # Sidoarjo's queue shows it; Dairi cannot accept its own referral.
+    assert "Perbatasan" in sda_op.get("/referrals/").content.decode()
+    assert dairi_op.post(f"/referrals/{referral.pk}/accept/").status_code == 404
+    r = sda_op.post(f"/referrals/{referral.pk}/accept/")
+    assert r.status_code == 302
+    referral.refresh_from_db()
+    assert referral.status == "accepted" and referral.target_incident_id is not None
+    with schema_context(tenant_b.schema_name):
+        local = Incident.objects.get(pk=referral.target_incident_id)
+        assert local.category.code == "natural_disaster" and local.referral_in_id == referral.pk
+        entry = TimelineEntry.objects.get(incident=local, kind="referral_received")
+        assert entry.data["from"] == tenant_a.schema_name
+        bpbd = Agency.objects.get(code="bpbd").pk
+    again = sda_op.post(f"/referrals/{referral.pk}/accept/", HTTP_ACCEPT="application/json")
+    assert again.status_code == 409
+
+    # Sidoarjo dispatches: Dairi's incident page shows Sidoarjo's update.
+    assert sda_op.post(f"/incidents/{local.pk}/dispatch/", {"agency": bpbd}).status_code == 302
+    referral.refresh_from_db()
+    assert referral.status == "in_progress"
+    assert referral.updates.filter(from_schema=tenant_b.schema_name).exists()
+    update = referral.updates.get(from_schema=tenant_b.schema_name, status="in_progress")
+    page = dairi_op.get(f"/incidents/{incident_id}/").content.decode()
+    assert 'id="referral-updates"' in page and update.note in page and update.note
