@@ -117,7 +117,7 @@ def _list(value: Any) -> list[Any]:
 
 # --- landing ---------------------------------------------------------------------------
 
-LANDING = {
+LANDING: dict[str, str] = {
     Role.CALL_TAKER: "console",
     Role.SUPERVISOR: "supervisor",
     Role.OPD_RESPONDER: "opd",
@@ -129,7 +129,7 @@ LANDING = {
 @login_required
 def console_home(request: HttpRequest) -> HttpResponse:
     """Everyone lands on the screen of their role."""
-    target = LANDING.get(getattr(request.user, "role", ""))
+    target = LANDING.get(str(getattr(request.user, "role", "")))
     if target is None or not request.user.is_active:
         return render(request, "incidents/denied.html", status=403)
     return redirect(target)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 from incidents import selectors
 
@@ -36,3 +37,25 @@ def priority_class(priority: int) -> str:
 @register.filter
 def get_item(mapping: dict[Any, Any], key: Any) -> Any:
     return mapping.get(key) if mapping else None
+
+
+_KINDS = {
+    "created": _("created"),
+    "call_attached": _("call attached"),
+    "dispatched": _("dispatched"),
+    "status": _("status"),
+    "acknowledged": _("acknowledged"),
+    "departed": _("departed"),
+    "arrived": _("arrived"),
+    "resolved": _("resolved"),
+    "cancelled": _("cancelled"),
+    "reassigned": _("reassigned"),
+    "escalated": _("escalated"),
+    "referred": _("referred to a neighbouring Pemda"),
+    "referral_received": _("referral received"),
+}
+
+
+@register.filter
+def kind_label(kind: str) -> str:
+    return str(_KINDS.get(kind, kind))

@@ -99,10 +99,11 @@ def test_ringing_call_reaches_second_operator_and_damkar_resolves(
         damkar.wait_for_selector(card, state="detached", timeout=3000)
 
         op1.reload()
-        timeline = op1.inner_text("#timeline")
-        for kind in ("created", "call_attached", "dispatched", "acknowledged", "departed",
-                     "arrived", "resolved"):
-            assert kind in timeline
+        kinds = op1.eval_on_selector_all("#timeline [data-kind]",
+                                         "els => els.map(e => e.dataset.kind)")
+        assert kinds == ["created", "call_attached", "dispatched", "status", "acknowledged",
+                         "departed", "arrived", "resolved", "status"]
+        assert "diteruskan" in op1.inner_text("#timeline")  # Indonesian first
         op1.screenshot(path=str(screenshot_dir / "incidents-detail-resolved.png"), full_page=True)
         with schema_context(tenant.schema_name):
             incident = Incident.objects.get(reference=reference)
