@@ -3,6 +3,15 @@
 `X-Siaga112-Signature: sha256=<hex HMAC-SHA256 of the raw request body>`, keyed
 with the receiver's shared secret. Receivers verify the exact bytes they got,
 before parsing JSON, and dedupe on `X-Siaga112-Delivery`.
+
+What a receiver gets (POST, Content-Type: application/json):
+  headers  X-Siaga112-Signature, X-Siaga112-Delivery (the dedupe key, the same on
+           every retry), X-Siaga112-Timestamp (unix seconds of this attempt)
+  body     {"id": <dedupe key>, "event": <subject>, "created_at": <ISO 8601 UTC>,
+            "data": <payload>}
+Answer 2xx to accept; anything else (or no answer within 5 s) is retried with
+backoff (10 s, 30 s, 90 s …) up to 10 attempts. A retry after a crash between
+sending and recording can repeat a delivery: drop repeats by the delivery id.
 """
 
 from __future__ import annotations
