@@ -246,6 +246,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     **__import__("onboarding.beat", fromlist=["SCHEDULE"]).SCHEDULE,
     **__import__("incidents.beat", fromlist=["SCHEDULE"]).SCHEDULE,
+    **__import__("outbox.beat", fromlist=["SCHEDULE"]).SCHEDULE,
 }
 CELERY_TIMEZONE = "UTC"
 

@@ -70,3 +70,12 @@ def test_task_is_enqueued_only_after_commit(celery_worker, committed):
     assert _wait_for(committed)["schema"] == tenant_b.schema_name
     assert _wait_for(rolled_back, seconds=1.5) is None
     connection.set_schema_to_public()
+
+
+def test_every_beat_entry_names_a_registered_task():
+    from django.conf import settings
+
+    app.loader.import_default_modules()
+    names = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"outbox.sweep", "incidents.escalate_overdue_all", "onboarding.weekly_digest"} <= names
+    assert names <= set(app.tasks), names - set(app.tasks)
