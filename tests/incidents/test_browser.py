@@ -147,3 +147,31 @@ def test_screens_render(browser, live_server_url, committed, screenshot_dir):
                                 full_page=True)
         finally:
             page.close()
+
+
+def test_pbx_simulate_command_plays_the_pbx(live_server_url, committed):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tenants.models import Tenant
+
+    tenant = Tenant.objects.get(region__slug="dairi")
+    port = live_server_url.rsplit(":", 1)[1]
+    call_id = f"sim-test-{uuid.uuid4().hex[:6]}"
+    out = StringIO()
+    try:
+        call_command("pbx_simulate", "dairi", caller="081260014014", aml=True, answer="operator2",
+                     end=True, call_id=call_id, port=port, stdout=out)
+        with schema_context(tenant.schema_name):
+            call = Call.objects.get(external_id=call_id)
+            assert (call.caller, call.state, call.operator.username) == (
+                "+6281260014014", "ended", "operator2")
+            assert call.aml_lat == 2.7441 and call.aml_source == "gnss"
+        assert out.getvalue().count("-> 200") == 4
+    finally:
+        with schema_context(tenant.schema_name):
+            from incidents.models import AmlReport
+
+            AmlReport.objects.filter(caller="+6281260014014").delete()
+            Call.objects.filter(external_id=call_id).delete()

@@ -174,3 +174,18 @@ def test_caller_number_is_masked_for_responder_and_viewer(tenant_a, client_for, 
         html = client.get(f"/incidents/{inc.pk}/").content.decode()
         if shown.startswith("+62812*"):
             assert "+6281260012345" not in html
+
+
+def test_national_and_provincial_logins_mean_nothing_on_a_pemda_host(tenant_a, client_for):
+    from accounts.models import User as PublicUser
+
+    for username in ("nasional", "prov.sumut", "koordinator.dairi"):
+        with schema_context("public"):
+            user = PublicUser.objects.get(username=username)
+        client = client_for(None, user)
+        for path in ("/console/", "/incidents/", "/manage/users/"):
+            response = client.get(path, HTTP_HOST="dairi.localhost")
+            assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+        r = client.post("/incidents/", {"category": "fire", "address": "x", "description": "y"},
+                        HTTP_HOST="dairi.localhost")
+        assert r.status_code == 302 and "/accounts/login/" in r["Location"]

@@ -30,16 +30,18 @@ class Command(BaseCommand):
                             help="also send 'answered' by this operator")
         parser.add_argument("--end", action="store_true", help="also send 'ended'")
         parser.add_argument("--call-id", default="", help="PBX call id (default: random)")
-        parser.add_argument("--base-url", default="", help="override http://<slug>.<domain>:<port>")
+        parser.add_argument("--port", default="", help="web port (default: the demo's)")
         parser.add_argument("--key", default=DEMO_PBX_KEY)
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        port = settings.SIAGA112.get("PUBLIC_PORT") or ""
+        port = str(opts["port"] or settings.SIAGA112.get("PUBLIC_PORT") or "")
         scheme = settings.SIAGA112.get("PUBLIC_SCHEME", "http")
-        base = opts["base_url"] or (
-            f"{scheme}://{opts['slug']}.{settings.BASE_DOMAIN}{':' + str(port) if port else ''}"
-        )
-        headers = {"Authorization": f"Bearer {opts['key']}"}
+        host = f"{opts['slug']}.{settings.BASE_DOMAIN}" + (f":{port}" if port else "")
+        # *.localhost does not resolve everywhere outside a browser: connect to the
+        # loopback address and name the Pemda in the Host header.
+        address = f"127.0.0.1:{port or 80}" if settings.BASE_DOMAIN == "localhost" else host
+        base = f"{scheme}://{address}"
+        headers = {"Authorization": f"Bearer {opts['key']}", "Host": host}
         call_id = opts["call_id"] or f"sim-{uuid.uuid4().hex[:12]}"
         now = datetime.now(UTC)
 
