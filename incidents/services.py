@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from incidents import aml
@@ -98,7 +99,7 @@ def pbx_credential_create(
     """A new PBX key; the raw key is returned once and never stored."""
     name = name.strip()
     if not name:
-        raise OperationError("Give the PBX a name (e.g. 'IP-PBX gedung utama').", field="name")
+        raise OperationError(_("Give the PBX a name (e.g. 'IP-PBX gedung utama')."), field="name")
     if raw_key is None:
         raw_key = f"pbx_{secrets.token_hex(4)}_{secrets.token_urlsafe(32)}"
     parts = raw_key.split("_", 2)
@@ -294,10 +295,12 @@ def call_answer(*, call_id: int, operator: User) -> Call:
         raise OperationError("No such call.", status=404)
     if call.operator_id is not None and call.operator_id != operator.pk:
         raise OperationError(
-            f"This call was already taken by {call.operator}.", field="call", status=409
+            _("This call was already taken by %(name)s.") % {"name": call.operator},
+            field="call",
+            status=409,
         )
     if call.state in (CallState.ENDED, CallState.MISSED):
-        raise OperationError("The caller has already hung up.", field="call", status=409)
+        raise OperationError(_("The caller has already hung up."), field="call", status=409)
     call.operator = operator
     if call.answered_at is None:
         call.answered_at = max(timezone.now(), call.ringing_at)
@@ -361,7 +364,7 @@ def number_block_lift(*, block_id: int, actor: User) -> NumberBlock:
     if block is None:
         raise OperationError("No such block.", status=404)
     if block.lifted_at is not None:
-        raise OperationError("This block was already lifted.", status=409)
+        raise OperationError(_("This block was already lifted."), status=409)
     block.lifted_at = timezone.now()
     block.lifted_by = actor
     block.save(update_fields=["lifted_at", "lifted_by"])
@@ -435,7 +438,8 @@ def _float(value: object, field_name: str) -> float | None:
         number = float(str(value).replace(",", "."))
     except ValueError:
         raise OperationError(
-            f"{field_name} must be a number, not {value!r}", field=field_name
+            _("%(field)s must be a number, not %(value)r") % {"field": field_name, "value": value},
+            field=field_name,
         ) from None
     if not math.isfinite(number):
         raise OperationError(f"{field_name} must be a number", field=field_name)
@@ -474,7 +478,7 @@ def incident_validate(data: IncidentInput) -> CleanIncident:
     """Every check on the form, before anything is written."""
     raw_category = str(data.category or "").strip()
     if not raw_category:
-        raise OperationError("Choose a category.", field="category")
+        raise OperationError(_("Choose a category."), field="category")
     query = Category.objects.filter(active=True)
     category = (
         query.filter(pk=int(raw_category)).first()
@@ -482,30 +486,34 @@ def incident_validate(data: IncidentInput) -> CleanIncident:
         else query.filter(code=raw_category).first()
     )
     if category is None:
-        raise OperationError(f"Unknown category {raw_category!r}.", field="category")
+        raise OperationError(
+            _("Unknown category %(code)r.") % {"code": raw_category}, field="category"
+        )
     lat = _float(data.latitude, "latitude")
     lng = _float(data.longitude, "longitude")
     if (lat is None) != (lng is None):
         raise OperationError(
-            "Give both latitude and longitude, or neither.",
+            _("Give both latitude and longitude, or neither."),
             field="longitude" if lng is None else "latitude",
         )
     if lat is not None and not INDONESIA_LAT[0] <= lat <= INDONESIA_LAT[1]:
         raise OperationError(
-            f"Latitude {lat} is outside Indonesia ({INDONESIA_LAT[0]} to {INDONESIA_LAT[1]}).",
+            _("Latitude %(value)s is outside Indonesia (%(low)s to %(high)s).")
+            % {"value": lat, "low": INDONESIA_LAT[0], "high": INDONESIA_LAT[1]},
             field="latitude",
         )
     if lng is not None and not INDONESIA_LNG[0] <= lng <= INDONESIA_LNG[1]:
         raise OperationError(
-            f"Longitude {lng} is outside Indonesia ({INDONESIA_LNG[0]} to {INDONESIA_LNG[1]}).",
+            _("Longitude %(value)s is outside Indonesia (%(low)s to %(high)s).")
+            % {"value": lng, "low": INDONESIA_LNG[0], "high": INDONESIA_LNG[1]},
             field="longitude",
         )
     address = (data.address or "").strip()[:255]
     if lat is None and not address:
-        raise OperationError("Give the location: coordinates or an address.", field="address")
+        raise OperationError(_("Give the location: coordinates or an address."), field="address")
     description = (data.description or "").strip()
     if not description:
-        raise OperationError("Write a short description.", field="description")
+        raise OperationError(_("Write a short description."), field="description")
     if len(description) > 4000:
         raise OperationError("The description is too long (4000 characters).", field="description")
     call = None
@@ -623,7 +631,9 @@ def _call_attach(incident: Incident, call: Call, actor: User | None) -> None:
         return
     if call.incident_id is not None:
         raise OperationError(
-            f"This call already belongs to {call.incident}.", field="call", status=409
+            _("This call already belongs to %(ref)s.") % {"ref": call.incident},
+            field="call",
+            status=409,
         )
     call.incident = incident
     if not call.call_type:
@@ -648,7 +658,7 @@ def incident_attach_call(*, incident_id: int, call_id: int, actor: User) -> Inci
     if incident is None or call is None:
         raise OperationError("No such incident or call.", status=404)
     if incident.status == IncidentStatus.CLOSED:
-        raise OperationError(f"{incident} is closed.", status=409)
+        raise OperationError(_("%(ref)s is closed.") % {"ref": incident.reference}, status=409)
     _call_attach(incident, call, actor)
     return incident
 
@@ -729,7 +739,7 @@ def _notify_agency(dispatch: Dispatch) -> None:
 
 def _agencies(agency_ids: list[Any]) -> list[Agency]:
     if not agency_ids:
-        raise OperationError("Choose at least one agency.", field="agency")
+        raise OperationError(_("Choose at least one agency."), field="agency")
     agencies = []
     for raw in agency_ids:
         text = str(raw).strip()
@@ -738,7 +748,8 @@ def _agencies(agency_ids: list[Any]) -> list[Agency]:
         )
         if agency is None:
             raise OperationError(
-                f"Agency {text!r} does not exist in this Pemda (or is inactive).", field="agency"
+                _("Agency %(id)r does not exist in this Pemda (or is inactive).") % {"id": text},
+                field="agency",
             )
         agencies.append(agency)
     return agencies
@@ -747,7 +758,8 @@ def _agencies(agency_ids: list[Any]) -> list[Agency]:
 def _dispatch_one(incident: Incident, agency: Agency, actor: User | None) -> Dispatch:
     if incident.dispatches.filter(agency=agency, status__in=ACTIVE_DISPATCH).exists():
         raise OperationError(
-            f"{agency.name} is already working on {incident.reference}.",
+            _("%(agency)s is already working on %(ref)s.")
+            % {"agency": agency.name, "ref": incident.reference},
             field="agency",
             status=409,
         )
@@ -778,7 +790,7 @@ def dispatch_create(
     if incident is None:
         raise OperationError("No such incident.", status=404)
     if incident.status == IncidentStatus.CLOSED:
-        raise OperationError(f"{incident.reference} is closed.", status=409)
+        raise OperationError(_("%(ref)s is closed.") % {"ref": incident.reference}, status=409)
     dispatches = [_dispatch_one(incident, agency, actor) for agency in _agencies(agency_ids)]
     _set_incident_status(incident, IncidentStatus.DISPATCHED, actor)
     return dispatches
@@ -817,27 +829,34 @@ def dispatch_advance(
         raise OperationError("No such dispatch.", status=404)
     if expected_version is not None and expected_version != dispatch.version:
         raise OperationError(
-            "This dispatch was changed meanwhile (now "
-            f"'{dispatch.get_status_display()}'); reload and try again.",
+            _("This dispatch was changed meanwhile (now '%(status)s'); reload and try again.")
+            % {"status": dispatch.get_status_display()},
             field="version",
             status=409,
         )
     expected = NEXT_STATUS.get(DispatchStatus(dispatch.status))
     if expected is None:
         raise OperationError(
-            f"This dispatch is already {dispatch.get_status_display().lower()}.",
+            _("This dispatch is already %(status)s.")
+            % {"status": dispatch.get_status_display().lower()},
             field="status",
             status=409,
         )
     if to_status != expected:
         raise OperationError(
-            f"Cannot mark '{to_status}' now: the dispatch is '{dispatch.status}', "
-            f"the next step is '{expected.value}'.",
+            _(
+                "Cannot mark '%(to)s' now: the dispatch is '%(current)s', "
+                "the next step is '%(next)s'."
+            )
+            % {"to": to_status, "current": dispatch.status, "next": expected.value},
             field="status",
             status=409,
         )
     if to_status == DispatchStatus.RESOLVED and outcome not in Outcome.values:
-        raise OperationError(f"Choose the outcome ({', '.join(Outcome.values)}).", field="outcome")
+        raise OperationError(
+            _("Choose the outcome (%(values)s).") % {"values": ", ".join(Outcome.values)},
+            field="outcome",
+        )
     now = timezone.now()
     setattr(dispatch, STATUS_FIELD[DispatchStatus(to_status)], now)
     dispatch.status = to_status
@@ -891,7 +910,7 @@ def dispatch_reassign(*, dispatch_id: int, agency_id: Any, actor: User) -> Dispa
         raise OperationError(f"This dispatch is already {old.status}.", status=409)
     (agency,) = _agencies([agency_id])
     if agency.pk == old.agency_id:
-        raise OperationError("Choose a different agency.", field="agency")
+        raise OperationError(_("Choose a different agency."), field="agency")
     now = timezone.now()
     old.status = DispatchStatus.CANCELLED
     old.cancelled_at = now
@@ -916,7 +935,9 @@ def incident_close(*, incident_id: int, actor: User, note: str = "") -> Incident
     if incident is None:
         raise OperationError("No such incident.", status=404)
     if incident.status == IncidentStatus.CLOSED:
-        raise OperationError(f"{incident.reference} is already closed.", status=409)
+        raise OperationError(
+            _("%(ref)s is already closed.") % {"ref": incident.reference}, status=409
+        )
     now = timezone.now()
     for dispatch in incident.dispatches.select_for_update().filter(status__in=ACTIVE_DISPATCH):
         dispatch.status = DispatchStatus.CANCELLED
@@ -1004,9 +1025,11 @@ def _referral_update(incident: Incident, status: str, note: str) -> None:
 
     from referrals.services import referral_post_update
 
-    referral_status = _REFERRAL_STATUS.get(IncidentStatus(status), "in_progress") if (
-        status in IncidentStatus.values
-    ) else "in_progress"
+    referral_status = (
+        _REFERRAL_STATUS.get(IncidentStatus(status), "in_progress")
+        if (status in IncidentStatus.values)
+        else "in_progress"
+    )
     text = note or f"status: {status}"
     for referral_id in (incident.referral_out_id, incident.referral_in_id):
         if referral_id is None:
@@ -1014,12 +1037,16 @@ def _referral_update(incident: Incident, status: str, note: str) -> None:
         try:
             with transaction.atomic():
                 referral_post_update(
-                    referral_id=referral_id, from_schema=current_schema(),
-                    status=referral_status, note=text[:500],
+                    referral_id=referral_id,
+                    from_schema=current_schema(),
+                    status=referral_status,
+                    note=text[:500],
                 )
         except ValidationError:
-            logger.info("referral.update_skipped",
-                        extra={"referral": referral_id, "status": referral_status})
+            logger.info(
+                "referral.update_skipped",
+                extra={"referral": referral_id, "status": referral_status},
+            )
 
 
 def _referral_error(exc: Exception) -> OperationError:
@@ -1041,14 +1068,16 @@ def incident_refer(*, incident_id: int, to_schema: str, actor: User) -> Incident
     if incident is None:
         raise OperationError("No such incident.", status=404)
     if incident.status == IncidentStatus.CLOSED:
-        raise OperationError(f"{incident.reference} is closed.", status=409)
+        raise OperationError(_("%(ref)s is closed.") % {"ref": incident.reference}, status=409)
     if incident.referral_out_id is not None:
-        raise OperationError(f"{incident.reference} was already referred.", status=409)
+        raise OperationError(
+            _("%(ref)s was already referred.") % {"ref": incident.reference}, status=409
+        )
     schema = current_schema()
     neighbours = {t.schema_name: t for t in neighbour_tenants(schema)}
     target = neighbours.get(to_schema)
     if target is None:
-        raise OperationError("Choose a neighbouring Pemda on Siaga112.", field="to_schema")
+        raise OperationError(_("Choose a neighbouring Pemda on Siaga112."), field="to_schema")
     from django.core.exceptions import ValidationError
 
     try:
@@ -1095,7 +1124,7 @@ def referral_incident_accept(*, referral_id: int, actor: User, is_test: bool) ->
     if referral is None:
         raise OperationError("No such referral for this Pemda.", status=404)
     if referral.target_incident_id is not None:
-        raise OperationError("This referral was already accepted.", status=409)
+        raise OperationError(_("This referral was already accepted."), status=409)
     payload: dict[str, Any] = dict(referral.payload or {})
     code = str(payload.get("category") or "other")
     category = Category.objects.filter(code=code).first() or Category.objects.get(code="other")
@@ -1168,7 +1197,7 @@ def category_update(
         raise OperationError("Targets are 1 to 1440 minutes.", field="ack_target_minutes")
     if arrive < ack:
         raise OperationError(
-            "The arrival target cannot be shorter than the acknowledge target.",
+            _("The arrival target cannot be shorter than the acknowledge target."),
             field="arrive_target_minutes",
         )
     category.name = name.strip()[:120] or category.name
@@ -1276,14 +1305,14 @@ def staff_save(
     from django.core.exceptions import ValidationError
 
     if role not in TENANT_ROLE_VALUES:
-        raise OperationError("Choose a role of the call center.", field="role")
+        raise OperationError(_("Choose a role of the call center."), field="role")
     if user_id is None:
         username = username.strip()
         if not username or User.objects.filter(username=username).exists():
-            raise OperationError("Choose a new, unused username.", field="username")
+            raise OperationError(_("Choose a new, unused username."), field="username")
         user = User(username=username)
         if not password:
-            raise OperationError("Set a first password.", field="password")
+            raise OperationError(_("Set a first password."), field="password")
     else:
         found = User.objects.filter(pk=user_id).first()
         if found is None:
@@ -1291,7 +1320,9 @@ def staff_save(
         user = found
         if user.pk == actor.pk and (role != user.role or not active):
             raise OperationError(
-                "You cannot change your own role or deactivate yourself.", field="role", status=409
+                _("You cannot change your own role or deactivate yourself."),
+                field="role",
+                status=409,
             )
     if password:
         try:
@@ -1303,7 +1334,7 @@ def staff_save(
     if role == Role.OPD_RESPONDER:
         (agency,) = _agencies([agency_id]) if agency_id not in (None, "") else (None,)
         if agency is None:
-            raise OperationError("An OPD responder belongs to one agency.", field="agency")
+            raise OperationError(_("An OPD responder belongs to one agency."), field="agency")
     user.display_name = display_name.strip()[:120]
     user.role = role
     user.is_active = active
