@@ -1166,6 +1166,24 @@ def referral_incident_accept(*, referral_id: int, actor: User, is_test: bool) ->
     return incident
 
 
+@transaction.atomic
+def referral_incident_decline(*, referral_id: int, actor: User, reason: str) -> None:
+    """Decline a neighbour's referral (with a reason the sender sees)."""
+    from django.core.exceptions import ValidationError
+
+    from referrals.selectors import inbox_for
+    from referrals.services import referral_decline
+
+    schema = current_schema()
+    if not inbox_for(schema).filter(pk=referral_id).exists():
+        raise OperationError(_("No such referral for this Pemda."), status=404)
+    try:
+        referral_decline(referral_id=referral_id, to_schema=schema, reason=reason)
+    except ValidationError as exc:
+        raise _referral_error(exc) from None
+    logger.info("referral.declined_here", extra={"referral": referral_id, "by": actor.pk})
+
+
 # --- Pemda admin --------------------------------------------------------------------------
 
 

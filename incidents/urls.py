@@ -30,6 +30,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("referrals/", views.referral_inbox, name="referrals"),
     path("referrals/<int:referral_id>/accept/", views.referral_accept, name="referral_accept"),
+    path("referrals/<int:referral_id>/decline/", views.referral_decline, name="referral_decline"),
     path("manage/users/", views.manage_users, name="manage_users"),
     path("manage/agencies/", views.manage_agencies, name="manage_agencies"),
     path("manage/categories/", views.manage_categories, name="manage_categories"),

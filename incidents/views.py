@@ -261,7 +261,12 @@ def incidents(request: HttpRequest) -> HttpResponse:
     )[:200]
     if wants_json(request):
         return JsonResponse({"incidents": [_incident_json(i, request.user) for i in rows]})
-    return render(request, "incidents/incident_list.html", {"incidents": rows})
+    now = timezone.now()
+    listed = [
+        {"incident": i, "overdue": i.is_open and selectors.incident_is_overdue(i, now)}
+        for i in rows.prefetch_related("dispatches")
+    ]
+    return render(request, "incidents/incident_list.html", {"rows": listed})
 
 
 @allowed(policies.can_create_incident)
@@ -582,6 +587,16 @@ def referral_inbox(request: HttpRequest) -> HttpResponse:
     except ImportError:
         inbox = []
     return render(request, "incidents/referrals.html", {"inbox": inbox})
+
+
+@allowed(policies.can_refer)
+@require_POST
+def referral_decline(request: HttpRequest, referral_id: int) -> HttpResponse:
+    data = _post_data(request)
+    services.referral_incident_decline(
+        referral_id=referral_id, actor=_user(request), reason=str(data.get("reason", ""))
+    )
+    return done(request, reverse("referrals"))
 
 
 @allowed(policies.can_refer)

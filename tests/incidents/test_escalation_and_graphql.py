@@ -47,6 +47,9 @@ def test_escalation_marks_overdue_once_per_reason(tenant_a, as_user):
     assert f'class="" data-incident="{fresh_inc.reference}"' in board
     console = as_user(tenant_a, "operator1").get("/console/incidents/").content.decode()
     assert f'class="overdue" data-incident="{late_inc.reference}"' in console
+    listing = as_user(tenant_a, "bupati").get("/incidents/").content.decode()
+    assert f'class="overdue" data-incident="{late_inc.reference}"' in listing
+    assert f'class="" data-incident="{fresh_inc.reference}"' in listing
     opd = as_user(tenant_a, "damkar").get("/opd/dispatches/").content.decode()
     assert "dispatch-card overdue" in opd
     # Acknowledged but not arrived within 15 minutes: a second escalation.

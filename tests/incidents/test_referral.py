@@ -62,3 +62,24 @@ def test_refer_accept_and_follow_updates(tenant_a, tenant_b, as_user):
     update = referral.updates.get(from_schema=tenant_b.schema_name, status="in_progress")
     page = dairi_op.get(f"/incidents/{incident_id}/").content.decode()
     assert 'id="referral-updates"' in page and update.note in page and update.note
+
+
+def test_receiving_pemda_declines_with_a_reason(tenant_a, tenant_b, as_user):
+    dairi_op, sda_op = as_user(tenant_a, "operator1"), as_user(tenant_b, "operator1")
+    incident_id = post_json(dairi_op, "/incidents/", {
+        "category": "fire", "latitude": "2.9601", "longitude": "98.6101", "address": "Batas",
+        "description": "Asap di perbatasan", "idempotency_key": "ref-2"}).json()["id"]
+    assert dairi_op.post(f"/incidents/{incident_id}/refer/",
+                         {"to_schema": tenant_b.schema_name}).status_code == 302
+    referral = Referral.objects.get(from_schema=tenant_a.schema_name, source_incident_id=incident_id)
+    # A viewer of Sidoarjo may not decline; Dairi may not decline its own referral.
+    assert as_user(tenant_b, "bupati").post(f"/referrals/{referral.pk}/decline/",
+                                            {"reason": "x"}).status_code == 403
+    assert dairi_op.post(f"/referrals/{referral.pk}/decline/", {"reason": "x"}).status_code == 404
+    referral.refresh_from_db()
+    assert referral.status == "sent"
+    r = sda_op.post(f"/referrals/{referral.pk}/decline/", {"reason": "Di luar wilayah kami"})
+    assert r.status_code == 302
+    referral.refresh_from_db()
+    assert referral.status == "declined"
+    assert "Di luar wilayah kami" in dairi_op.get(f"/incidents/{incident_id}/").content.decode()
