@@ -334,7 +334,7 @@ def seed_onboarding_demo() -> None:
                 Regulation(
                     onboarding=ob,
                     kind=RegulationKind.PERWALI,
-                    number="17 Tahun 2023",
+                    number=f"17 Tahun {(today - dt.timedelta(days=45)).year}",
                     enacted_on=today - dt.timedelta(days=45),
                 )
             )

@@ -260,16 +260,22 @@ def _initial_forms(onboarding: PemdaOnboarding) -> dict[str, djforms.Form]:
     regulation = (
         getattr(onboarding, "regulation", None) if hasattr(onboarding, "regulation") else None
     )
-    return {
-        "advance": forms.AdvanceForm(initial={"expected_version": onboarding.version}),
-        "send_back": forms.SendBackForm(initial={"expected_version": onboarding.version}),
-        "comment": forms.CommentForm(),
-        "application": forms.ApplicationForm(initial=app_initial),
-        "verification": forms.VisitForm(),
-        "routing": forms.RoutingForm(),
-        "installation": forms.InstallationForm(initial={"installed_on": onboarding.installed_on}),
-        "training": forms.TrainingForm(),
-        "trial_call": forms.TrialCallForm(),
+    all_forms: dict[str, djforms.Form] = {
+        "advance": forms.AdvanceForm(
+            auto_id="advance-%s", initial={"expected_version": onboarding.version}
+        ),
+        "send_back": forms.SendBackForm(
+            auto_id="send_back-%s", initial={"expected_version": onboarding.version}
+        ),
+        "comment": forms.CommentForm(auto_id="comment-%s"),
+        "application": forms.ApplicationForm(auto_id="application-%s", initial=app_initial),
+        "verification": forms.VisitForm(auto_id="verification-%s"),
+        "routing": forms.RoutingForm(auto_id="routing-%s"),
+        "installation": forms.InstallationForm(
+            auto_id="installation-%s", initial={"installed_on": onboarding.installed_on}
+        ),
+        "training": forms.TrainingForm(auto_id="training-%s"),
+        "trial_call": forms.TrialCallForm(auto_id="trial_call-%s"),
         "launch": forms.LaunchForm(
             initial={
                 "launched_on": launch.launched_on,
@@ -289,6 +295,10 @@ def _initial_forms(onboarding: PemdaOnboarding) -> dict[str, djforms.Form]:
             else {"kind": "perwali" if onboarding.region.is_city else "perbup"}
         ),
     }
+    # Many forms share field names on one page: give every id its form's prefix.
+    for action, form in all_forms.items():
+        form.auto_id = f"{action}-%s"
+    return all_forms
 
 
 def _render_pemda(
@@ -332,6 +342,9 @@ def _render_pemda(
         "ordinal": ordinal,
         "forms": all_forms,
         "can": can,
+        "can_view_province": policies.can_view_province(user, onboarding.region.parent)
+        if onboarding.region.parent
+        else False,
         "can_edit_any": any(can[k] for k in policies.EVIDENCE_KINDS if k in can),
         "error": error,
         "open_form": bound[0] if bound else "",
@@ -359,7 +372,7 @@ def pemda_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
         raise Http404(_("No such action."))
     if not _allowed(request.user, onboarding, action):
         raise PermissionDenied(_("Your role may not do this for this Pemda."))
-    form = form_class(request.POST, request.FILES)
+    form = form_class(request.POST, request.FILES, auto_id=f"{action}-%s")
     if not form.is_valid():
         return _render_pemda(
             request,
