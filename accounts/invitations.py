@@ -16,12 +16,13 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from onboarding.models import AdminInvitation
+from tenants.db import current_schema
 from tenants.models import Region
 from tenants.services import tenant_domain
 
@@ -29,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 
 def _ttl() -> dt.timedelta:
-    return dt.timedelta(hours=int(settings.ONBOARDING.get("INVITATION_TTL_HOURS", 72)))
+    return dt.timedelta(hours=int(str(settings.ONBOARDING.get("INVITATION_TTL_HOURS", 72))))
 
 
 def token_hash(token: str) -> str:
@@ -101,7 +102,7 @@ def invitation_accept(*, token: str, region: Region | None, username: str, passw
     invitation = AdminInvitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.used_at is not None:
         raise InvitationInvalid()
-    if connection.schema_name == "public":
+    if current_schema() == "public":
         raise InvitationInvalid()
     errors: dict[str, list[str]] = {}
     username = username.strip()

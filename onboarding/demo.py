@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import models, transaction
 
 from accounts.models import Role, User
 from onboarding.models import (
@@ -174,7 +174,7 @@ def seed_onboarding_demo() -> None:
     ).values_list("onboarding_id", "to_stage", "at"):
         histories.setdefault(onboarding_id, {})[to_stage] = at
 
-    bulk: dict[type, list[Any]] = {
+    bulk: dict[type[models.Model], list[Any]] = {
         m: []
         for m in (
             Application,
@@ -234,10 +234,16 @@ def seed_onboarding_demo() -> None:
                 )
             )
             launched = level == STAGE_ORDER.index(Stage.LAUNCHED)
-            curated_open = {
+            curated: dict[str, set[str]] = {
                 "Kota Kotamobagu": {o.value for o in Operator},
-                "Kabupaten Dairi": {Operator.TELKOMSEL, Operator.INDOSAT, Operator.XL},
-            }.get(region.name, {o.value for o in Operator} if launched else set())
+                "Kabupaten Dairi": {
+                    Operator.TELKOMSEL.value,
+                    Operator.INDOSAT.value,
+                    Operator.XL.value,
+                },
+            }
+            every: set[str] = {o.value for o in Operator}
+            curated_open = curated.get(region.name, every if launched else set())
             for op in Operator:
                 bulk[OperatorRouting].append(
                     OperatorRouting(
@@ -339,5 +345,5 @@ def seed_onboarding_demo() -> None:
                 )
             )
     for model, objs in bulk.items():
-        model.objects.bulk_create(objs, ignore_conflicts=True)
+        model._default_manager.bulk_create(objs, ignore_conflicts=True)
     PemdaOnboarding.objects.bulk_update(installed, ["installed_on"])

@@ -31,11 +31,11 @@ ACTIVE_STAGES = [s for s in STAGE_ORDER if s not in (Stage.NOT_STARTED, Stage.LA
 
 
 def total_regencies() -> int:
-    return int(settings.SIAGA112["TOTAL_REGENCIES"])
+    return int(str(settings.SIAGA112["TOTAL_REGENCIES"]))
 
 
 def stalled_after_days() -> int:
-    return int(settings.SIAGA112["STALLED_AFTER_DAYS"])
+    return int(str(settings.SIAGA112["STALLED_AFTER_DAYS"]))
 
 
 def stalled_cutoff(now: dt.datetime | None = None) -> dt.datetime:
@@ -92,7 +92,7 @@ def province_rows(*, province_code: str | None = None) -> list[ProvinceRow]:
         provinces = provinces.filter(code=province_code)
     rows = {p.code: ProvinceRow(p.code, p.name, {s: 0 for s in STAGE_ORDER}) for p in provinces}
     for item in _scoped(province_code).values("region__parent_id", "stage").annotate(n=Count("pk")):
-        row = rows.get(item["region__parent_id"])
+        row = rows.get(item["region__parent_id"] or "")
         if row is not None:
             row.counts[item["stage"]] = item["n"]
     return list(rows.values())
@@ -111,12 +111,14 @@ def launch_ordinals() -> dict[str, int]:
 
 def launches_over_time(*, province_code: str | None = None) -> list[tuple[str, int, int]]:
     """(YYYY-MM, launches that month, cumulative) from the first launch on."""
-    dates = list(
-        _scoped(province_code)
+    dates: list[dt.date] = [
+        d
+        for d in _scoped(province_code)
         .filter(stage=Stage.LAUNCHED)
         .order_by("launched_on")
         .values_list("launched_on", flat=True)
-    )
+        if d is not None
+    ]
     if not dates:
         return []
     per_month: dict[str, int] = defaultdict(int)
