@@ -91,3 +91,19 @@ def test_routing_order_targets_and_settings(tenant_a, as_user):
         fire.refresh_from_db()
         assert (fire.ack_target_minutes, fire.arrive_target_minutes) == (2, 12)
         assert IncidentSettings.load().area_max_lat != 2
+
+
+def test_every_pemda_starts_with_the_seeded_defaults(tenant_c):
+    """Kota Malang was cloned from the template: the data migration's rows came along."""
+    from incidents.seed import AGENCIES, CATEGORIES, ROUTING
+
+    with schema_context(tenant_c.schema_name):
+        assert sorted(Category.objects.values_list("code", flat=True)) == sorted(c[0] for c in CATEGORIES)
+        assert Agency.objects.count() == len(AGENCIES)
+        assert RoutingRule.objects.count() == sum(len(v) for v in ROUTING.values())
+        assert [a.code for a in routing_suggestion(Category.objects.get(code="violence_women_children"))] == [
+            "dp3a", "polres", "psc119"]
+        cfg = IncidentSettings.load()
+        assert (cfg.prank_threshold, cfg.prank_window_hours, cfg.block_hours,
+                cfg.duplicate_radius_m, cfg.duplicate_window_minutes) == (3, 24, 24, 500, 30)
+        assert Category.objects.get(code="fire").priority == 1
