@@ -97,3 +97,16 @@ def test_stalled_filter_and_export(as_user):
     rows = list(csv.DictReader(io.StringIO(client.get("/pemda/?stalled=1&format=csv").content.decode())))
     assert {r["name"] for r in rows} == expected
     assert all(r["stalled"] == "yes" for r in rows)
+
+
+@pytest.mark.django_db
+def test_english_is_available(as_user):
+    from django.conf import settings
+
+    client = as_user("nasional")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = _text(client.get("/"))
+    assert "120 of 514 launched" in page and "Stalled more than 60 days in a stage" in page
+    coordinator = as_user("koordinator.dairi")
+    coordinator.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "112 routing opened by Smartfren" in _text(coordinator.get("/pemda/12.11/"))

@@ -7,6 +7,7 @@ import pytest
 from celery.schedules import crontab
 from django.conf import settings
 from django.core import mail
+from django.utils import translation
 
 from accounts.models import Role
 from onboarding import selectors
@@ -53,6 +54,8 @@ def test_digest_lists_stalled_and_new_submissions(make_user, demo_user, pdf_byte
     stalled = list(selectors.stalled())
     assert f"{len(stalled)} tertahan, 1 permohonan baru" in message.subject
     assert "Kabupaten Jember (Jawa Timur)" in message.body
-    for ob in stalled:
-        assert f"{ob.region.name} ({ob.region.parent.name}): {Stage(ob.stage).label}" in message.body
+    with translation.override("id"):  # the digest is written in Indonesian
+        for ob in stalled:
+            label = str(Stage(ob.stage).label)
+            assert f"{ob.region.name} ({ob.region.parent.name}): {label}" in message.body
     assert "Budi Santoso" not in message.body  # personal data stays out of the digest
