@@ -350,10 +350,14 @@ def missing_evidence(onboarding: PemdaOnboarding) -> list[str]:
     return missing
 
 
-def map_points(*, province_code: str | None = None) -> list[dict[str, object]]:
+def map_points(
+    *, province_code: str | None = None, region_code: str | None = None
+) -> list[dict[str, object]]:
     apps = Application.objects.filter(
         latitude__isnull=False, longitude__isnull=False
     ).select_related("onboarding__region")
+    if region_code:
+        apps = apps.filter(onboarding_id=region_code)
     if province_code:
         apps = apps.filter(onboarding__region__parent_id=province_code)
     return [

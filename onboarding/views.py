@@ -348,7 +348,7 @@ def _render_pemda(
         "can_edit_any": any(can[k] for k in policies.EVIDENCE_KINDS if k in can),
         "error": error,
         "open_form": bound[0] if bound else "",
-        "map_points": [p for p in selectors.map_points() if p["code"] == onboarding.region_id],
+        "map_points": selectors.map_points(region_code=onboarding.region_id),
         "stages": _stage_list(),
         "stage_colours": _colours(),
     }
