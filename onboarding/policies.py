@@ -131,3 +131,9 @@ def can_query_region(principal: object, region: Region) -> bool:
         return True
     scope = province_scope(principal)
     return scope is not None and region.parent_id == scope
+
+
+def can_view_own_status_on_tenant(principal: object) -> bool:
+    """On a Pemda's own host, its leadership and admins see their onboarding
+    status (read only); the tenant's region decides which Pemda."""
+    return _role(principal) in {Role.PEMDA_ADMIN, Role.SUPERVISOR, Role.VIEWER}

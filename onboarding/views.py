@@ -467,3 +467,36 @@ def letter_download(request: HttpRequest, code: str) -> FileResponse:
         content_type="application/pdf",
         filename=f"surat-{onboarding.region.slug}.pdf",
     )
+
+
+@login_required
+def tenant_status(request: HttpRequest) -> HttpResponse:
+    """On <slug>.localhost: where this Pemda stands and what it still lacks."""
+    region = getattr(getattr(request, "tenant", None), "region", None)
+    if region is None:
+        raise Http404(_("No such Pemda."))
+    if not policies.can_view_own_status_on_tenant(request.user):
+        raise PermissionDenied(_("Your role may not do this for this Pemda."))
+    onboarding = selectors.onboarding_get(region.code)
+    if onboarding is None:
+        raise Http404(_("No such Pemda."))
+    index = STAGE_ORDER.index(onboarding.stage)
+    return render(
+        request,
+        "onboarding/tenant_status.html",
+        {
+            "ob": onboarding,
+            "region": region,
+            "steps": [
+                {"label": s.label, "done": i < index, "current": i == index}
+                for i, s in enumerate(Stage)
+            ],
+            "next_stage": Stage(STAGE_ORDER[index + 1]).label
+            if index + 1 < len(STAGE_ORDER)
+            else None,
+            "missing": selectors.missing_evidence(onboarding),
+            "routings": selectors.operator_routings(onboarding),
+            "ordinal": selectors.launch_ordinals().get(region.code),
+            "timeline": selectors.timeline(onboarding).filter(kind__in=["advance", "send_back"]),
+        },
+    )
