@@ -21,6 +21,7 @@ from accounts.models import User
 from onboarding import selectors
 from onboarding.models import (
     STAGE_ORDER,
+    AdminInvitation,
     Application,
     Launch,
     OperatorRouting,
@@ -175,12 +176,24 @@ def onboarding_advance(
     return AdvanceResult(onboarding, current, target, invitation_url)
 
 
-def _installation_start(*, onboarding: PemdaOnboarding, actor: User | None) -> str:
+def _installation_start(*, onboarding: PemdaOnboarding, actor: User | None) -> str | None:
     """Provision the tenant (after commit, by the worker; idempotent) and invite
-    the first Pemda admin. Returns the one-time link (shown once, also emailed)."""
+    the first Pemda admin. Returns the one-time link (shown once, also emailed),
+    or None when a first admin already accepted an earlier invitation (a Pemda
+    sent back and advanced again keeps its admin)."""
     from tenants.tasks import tenant_provision_task
 
     tenant_provision_task.delay_on_commit(onboarding.region_id, onboarding.is_demo)
+    if AdminInvitation.objects.filter(
+        region_id=onboarding.region_id, used_at__isnull=False
+    ).exists():
+        _timeline(
+            onboarding=onboarding,
+            actor=actor,
+            kind=TimelineKind.EVIDENCE,
+            note=_("Tenant provisioning started."),
+        )
+        return None
     application = selectors.application_of(onboarding)
     email = application.contact_email if application else ""
     created = invitation_create(region=onboarding.region, email=email, actor=actor)

@@ -82,6 +82,10 @@ def test_coordinator_submits_application_and_console_renders(
         assert page.locator("#launch-chart").bounding_box()["height"] > 50
         assert "121 dari 514" not in page.content() and "120 dari 514" in page.content()
         page.screenshot(path=str(screenshot_dir / "onboarding-national-console.png"), full_page=True)
+        page.goto(f"{live_server_url}/provinsi/35/")
+        page.wait_for_function("document.getElementById('onboarding-map').dataset.markers > 0")
+        assert "15 dari 38 telah diluncurkan" in page.inner_text("#launched-headline")
+        page.screenshot(path=str(screenshot_dir / "onboarding-province-jatim.png"), full_page=True)
         page.goto(f"{live_server_url}/pemda/?province=35")
         page.screenshot(path=str(screenshot_dir / "onboarding-list.png"), full_page=False)
         page.goto(f"{live_server_url}/pemda/71.74/")

@@ -73,3 +73,27 @@ def test_timeline_is_append_only():
     with pytest.raises(AppendOnlyError):
         entry.delete()
     assert TimelineEntry.objects.get(pk=entry.pk).note != "rewritten"
+
+
+@pytest.mark.django_db
+def test_readvancing_into_installation_keeps_an_accepted_admin(demo_user):
+    from django.utils import timezone as tz
+
+    from onboarding.models import PemdaOnboarding, Stage
+    from onboarding.services import onboarding_advance, onboarding_send_back
+
+    nasional = demo_user("nasional")
+    ob = PemdaOnboarding.objects.filter(stage=Stage.INSTALLATION, is_demo=True).first()
+
+    def back_and_forth():
+        v = PemdaOnboarding.objects.get(pk=ob.pk).version
+        onboarding_send_back(region_code=ob.pk, actor=nasional, expected_version=v,
+                             reason="Surat operator perlu diulang")
+        return onboarding_advance(region_code=ob.pk, actor=nasional, expected_version=v + 1)
+
+    first = back_and_forth()
+    assert first.to_stage == Stage.INSTALLATION and first.invitation_url
+    AdminInvitation.objects.filter(region_id=ob.pk).update(used_at=tz.now())
+    again = back_and_forth()
+    assert again.to_stage == Stage.INSTALLATION and again.invitation_url is None
+    assert AdminInvitation.objects.filter(region_id=ob.pk).count() == 1
