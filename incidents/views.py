@@ -13,11 +13,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, cast
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -216,6 +218,15 @@ def call_classify(request: HttpRequest, call_id: int) -> HttpResponse:
     _call, block = services.call_classify(
         call_id=call.pk, call_type=str(data.get("call_type", "")), actor=_user(request)
     )
+    if block is not None and not wants_json(request):
+        messages.warning(
+            request,
+            _("%(number)s is now blocked until %(until)s (repeated prank/ghost calls).")
+            % {
+                "number": block.number,
+                "until": date_format(timezone.localtime(block.blocked_until), "DATETIME_FORMAT"),
+            },
+        )
     return done(
         request,
         reverse("console"),
