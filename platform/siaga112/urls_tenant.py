@@ -11,5 +11,6 @@ urlpatterns = [
     *common_urlpatterns,
     path("graphql/", csrf_exempt(GraphQLView.as_view(graphiql=True, schema=tenant_schema)),
          name="graphql"),
+    path("", include("onboarding.urls_tenant")),
     path("", include("incidents.urls")),
 ]
