@@ -583,6 +583,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "figures": selectors.dashboard_figures(),
             "rows": selectors.incident_open_rows(),
             "full_caller": policies.sees_caller_number(request.user),
+            "show_incidents": policies.can_view_incidents(request.user),
         },
     )
 
