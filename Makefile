@@ -8,7 +8,7 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 NPM_STAMP := frontend/node_modules/.installed
 
-.PHONY: demo test setup lint typecheck check bench browser-deps clean lock
+.PHONY: demo test setup lint typecheck check bench browser-deps clean lock graphql-schema
 
 setup: $(STAMP) $(NPM_STAMP) translations
 
@@ -34,11 +34,12 @@ browser-deps:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  echo "chromium not installed: browser tests will be skipped"; }
 
-test: setup browser-deps
+# Lint and types first: they are part of what CI checks, and fail in seconds.
+test: setup browser-deps lint
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check .
+	$(BIN)/ruff check --quiet .
 	$(BIN)/mypy platform/siaga112 tenants accounts onboarding incidents reporting outbox referrals
 
 check: lint
@@ -47,6 +48,9 @@ check: lint
 bench: setup
 	$(PY) -m tests.perf.bench_provision
 	$(PY) -m tests.perf.bench_migrate
+
+graphql-schema: $(STAMP)
+	SIAGA112_DEBUG=1 $(PY) -m siaga112.export_graphql
 
 # Re-pin after changing pyproject.toml ranges.
 lock:

@@ -83,25 +83,18 @@ STEPS = ["acknowledged", "departed", "arrived", "resolved"]
 
 def seed_tenant_demo(tenant: Tenant) -> None:
     """Agencies' responders, PBX credentials and sample operations for a demo tenant."""
-    from accounts.models import Role, User
+    from accounts.models import User
     from incidents import services
     from incidents.models import Agency, AgencyMember, Incident, IncidentSettings, PbxCredential
 
     slug = tenant.region.slug if tenant.region else ""
     with transaction.atomic():
-        damkar = Agency.objects.filter(code="damkar").first()
-        responder = User.objects.filter(username="damkar").first()
-        if damkar is not None and responder is not None:
-            AgencyMember.objects.get_or_create(user=responder, defaults={"agency": damkar})
-        psc = Agency.objects.filter(code="psc119").first()
-        if psc is not None and not User.objects.filter(username="psc119").exists():
-            user = User.objects.create_user(
-                username="psc119",
-                password="Siaga112-demo!",
-                role=Role.OPD_RESPONDER,
-                display_name="Petugas PSC 119",
-            )
-            AgencyMember.objects.create(user=user, agency=psc)
+        # Demo responders (created with the other demo users) join their agency.
+        for username, agency_code in (("damkar", "damkar"), ("psc119", "psc119")):
+            agency = Agency.objects.filter(code=agency_code).first()
+            responder = User.objects.filter(username=username).first()
+            if agency is not None and responder is not None:
+                AgencyMember.objects.get_or_create(user=responder, defaults={"agency": agency})
         prefix = DEMO_PBX_KEY.split("_")[1]
         if not PbxCredential.objects.filter(key_prefix=prefix).exists():
             services.pbx_credential_create(name="Demo PBX", actor=None, raw_key=DEMO_PBX_KEY)

@@ -63,6 +63,7 @@ TENANT_DEMO_USERS = [
     ("operator2", Role.CALL_TAKER, "Operator Dua"),
     ("supervisor", Role.SUPERVISOR, "Supervisor Piket"),
     ("damkar", Role.OPD_RESPONDER, "Petugas Damkar"),
+    ("psc119", Role.OPD_RESPONDER, "Petugas PSC 119"),
     ("admin", Role.PEMDA_ADMIN, "Admin Pemda"),
     ("bupati", Role.VIEWER, "Pimpinan Daerah"),
 ]
@@ -91,6 +92,10 @@ class DemoSummary:
         ]
         for c in self.credentials:
             lines.append(f"  {c['url']:<38} {c['username']:<26} {c['role']}")
+        lines.append(
+            "Ring a call on Dairi's consoles (as the PBX would), in a second shell:\n"
+            "  .venv/bin/siaga112 pbx_simulate dairi --caller 0812-3456-7890 --aml"
+        )
         return "\n".join(lines)
 
 

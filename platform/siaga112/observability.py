@@ -84,7 +84,7 @@ def init_sentry(*, dsn: str, environment: str, transport: Any = None) -> None:
     options: dict[str, Any] = {
         "dsn": dsn,
         "environment": environment,
-        "send_default_pii": False,
+        # PII is off by default (send_default_pii is deprecated); before_send scrubs the rest.
         "before_send": before_send,
         "before_breadcrumb": lambda crumb, hint: scrub(crumb),
         "integrations": [DjangoIntegration(), CeleryIntegration()],

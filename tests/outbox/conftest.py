@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from kombu import pools as kombu_pools
 from siaga112.celery import app
 
 from outbox.signing import verify
@@ -159,8 +160,10 @@ class OwnRedis:
 
 def point_broker_at(url: str) -> None:
     """Make the Celery app publish to `url` from now on (fresh connection pools)."""
-    if app._pool is not None:
-        app._pool.force_close_all()
+    # kombu keeps one global pool per connection URL: closing ours and then
+    # coming back to the old URL would hand back that closed pool. reset()
+    # closes and forgets them all, so every URL gets a fresh pool.
+    kombu_pools.reset()
     app.conf.broker_url = url
     app._pool = None
     amqp = app.__dict__.get("amqp")
