@@ -102,8 +102,25 @@ def _wait_until_serving(port: int, web: subprocess.Popen[bytes], seconds: float 
     time.sleep(1.5)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def demo(argv: list[str]) -> None:
     """Set up and run everything; Ctrl-C stops every process started here."""
+    # Explicit, because a process started in the background by a non-interactive
+    # shell inherits SIGINT as ignored: Ctrl-C (or kill -INT) must work however
+    # the demo was launched, also during the set-up below.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        _demo(argv)
+    except KeyboardInterrupt:
+        sys.stderr.write("siaga112 demo: interrupted; everything it started is stopped.\n")
+        raise SystemExit(130) from None
+
+
+def _demo(argv: list[str]) -> None:
     os.environ.setdefault("SIAGA112_DEBUG", "1")
     os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
     _ensure_servers_in_env()
