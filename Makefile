@@ -48,6 +48,7 @@ check: lint
 bench: setup
 	$(PY) -m tests.perf.bench_provision
 	$(PY) -m tests.perf.bench_migrate
+	@echo 'bench_live needs the demo running: $(PY) -m tests.perf.bench_live'
 
 graphql-schema: $(STAMP)
 	SIAGA112_DEBUG=1 $(PY) -m siaga112.export_graphql

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import Role, User
-from incidents.demo import seed_tenant_demo
+from incidents.demo import DEMO_PBX_KEY, seed_tenant_demo
 from onboarding.demo import seed_onboarding_demo
 from onboarding.models import STAGE_ORDER, PemdaOnboarding, Stage, StageTransition
 from tenants.models import Region, Tenant
@@ -275,7 +275,10 @@ def seed_demo(*, provision: bool = True) -> DemoSummary:
     out = Path(settings.VAR_DIR) / "demo-credentials.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
-        json.dumps({"password": DEMO_PASSWORD, "accounts": credentials}, indent=2),
+        json.dumps(
+            {"password": DEMO_PASSWORD, "pbx_key": DEMO_PBX_KEY, "accounts": credentials},
+            indent=2,
+        ),
         encoding="utf-8",
     )
     return DemoSummary(counts=counts, tenants=tenants, credentials_file=out,
