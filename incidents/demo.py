@@ -95,6 +95,11 @@ def seed_tenant_demo(tenant: Tenant) -> None:
             responder = User.objects.filter(username=username).first()
             if agency is not None and responder is not None:
                 AgencyMember.objects.get_or_create(user=responder, defaults={"agency": agency})
+        # A mailbox per demo agency, so a dispatch's notification shows up in
+        # var/mail/ (the demo's file e-mail backend).
+        for agency in Agency.objects.filter(email=""):
+            agency.email = f"{agency.code}@{slug}.demo.siaga112.invalid"
+            agency.save(update_fields=["email"])
         prefix = DEMO_PBX_KEY.split("_")[1]
         if not PbxCredential.objects.filter(key_prefix=prefix).exists():
             services.pbx_credential_create(name="Demo PBX", actor=None, raw_key=DEMO_PBX_KEY)
