@@ -90,13 +90,22 @@ def _urls(port: int) -> list[str]:
 
 def _wait_until_serving(port: int, web: subprocess.Popen[bytes], seconds: float = 60) -> None:
     """So the URLs are the last thing printed, after the children's start-up chatter."""
+    import urllib.error
     import urllib.request
 
+    from django.conf import settings
+
+    # Asked as the national host: a bare address is no Pemda's host (404).
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/healthz/", headers={"Host": settings.BASE_DOMAIN}
+    )
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and web.poll() is None:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=2):  # noqa: S310
+            with urllib.request.urlopen(request, timeout=2):  # noqa: S310 - our own server
                 break
+        except urllib.error.HTTPError:
+            break  # it answers; whether healthy is /healthz/'s business, not the banner's
         except OSError:
             time.sleep(0.3)
     time.sleep(1.5)
@@ -156,34 +165,26 @@ def _demo(argv: list[str]) -> None:
                  "-s", str(var_dir / "celerybeat-schedule")],
     }
     children: dict[str, subprocess.Popen[bytes]] = {}
-    for name, cmd in commands.items():
-        # Own process group each, so Ctrl-C in the terminal reaches us first and we
-        # stop them in order instead of them dying mid-task.
-        children[name] = subprocess.Popen(cmd, env=env, start_new_session=True)  # noqa: S603
-
-    stopping = False
-
-    def _stop(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    _wait_until_serving(port, children["web"])
-    sys.stdout.write("\nSiaga112 demo is running:\n")
-    for line in _urls(port):
-        sys.stdout.write(f"  {line}\n")
-    sys.stdout.write(f"Demo logins: {var_dir / 'demo-credentials.json'}\n")
-    sys.stdout.write("Ctrl-C stops everything.\n")
-    sys.stdout.flush()
+    failed = ""
+    # SIGINT/SIGTERM raise KeyboardInterrupt (see demo()); whenever it comes,
+    # the finally block stops every child started so far.
     try:
-        while not stopping:
+        for name, cmd in commands.items():
+            # Own process group each, so Ctrl-C in the terminal reaches us first and
+            # we stop them in order instead of them dying mid-task.
+            children[name] = subprocess.Popen(cmd, env=env, start_new_session=True)  # noqa: S603
+        _wait_until_serving(port, children["web"])
+        if children["web"].poll() is None:
+            sys.stdout.write("\nSiaga112 demo is running:\n")
+            for line in _urls(port):
+                sys.stdout.write(f"  {line}\n")
+            sys.stdout.write(f"Demo logins: {var_dir / 'demo-credentials.json'}\n")
+            sys.stdout.write("Ctrl-C stops everything.\n")
+            sys.stdout.flush()
+        while not failed:
             for name, child in children.items():
                 if child.poll() is not None:
-                    sys.stderr.write(
-                        f"siaga112 demo: {name} exited ({child.returncode}); stopping\n"
-                    )
-                    stopping = True
+                    failed = f"{name} exited ({child.returncode})"
             time.sleep(0.5)
     finally:
         for child in children.values():
@@ -196,7 +197,7 @@ def _demo(argv: list[str]) -> None:
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
         sys.stdout.write("siaga112 demo: stopped web, worker and beat.\n")
-
+    _fail(f"{failed}; stopped everything (is port {port} already in use?)")
 
 if __name__ == "__main__":
     main()
