@@ -8,7 +8,7 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 NPM_STAMP := frontend/node_modules/.installed
 
-.PHONY: demo test setup lint typecheck check bench browser-deps clean lock graphql-schema
+.PHONY: ring demo test setup lint typecheck check bench browser-deps clean lock graphql-schema
 
 setup: $(STAMP) $(NPM_STAMP) translations
 
@@ -27,6 +27,10 @@ translations: $(STAMP)
 
 demo: setup
 	$(BIN)/siaga112 demo
+
+# With `make demo` running: ring a call on Dairi's consoles, as its PBX would.
+ring: $(STAMP)
+	SIAGA112_DEBUG=1 $(BIN)/siaga112 pbx_simulate dairi --caller $(or $(CALLER),0812-3456-7890) --aml
 
 # Chromium drives the browser tests; installed from Debian when we may (root).
 browser-deps:

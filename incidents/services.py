@@ -14,10 +14,12 @@ import logging
 import math
 import secrets
 import uuid
+import zoneinfo
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -723,7 +725,7 @@ def _notify_agency(dispatch: Dispatch) -> None:
             channel="email",
             receiver=agency.email,
             subject=subject,
-            payload=payload,
+            payload={**payload, "text": _dispatch_email_text(dispatch)},
             dedupe_key=f"{schema}:dispatch:{dispatch.pk}:email",
         )
     if agency.webhook_url:
@@ -735,6 +737,42 @@ def _notify_agency(dispatch: Dispatch) -> None:
             dedupe_key=f"{schema}:dispatch:{dispatch.pk}:webhook",
             secret=agency.webhook_secret,
         )
+
+
+def _dispatch_email_text(dispatch: Dispatch) -> str:
+    """What the OPD's duty officer reads: Indonesian, times in the Pemda's zone, a
+    link to act on. No caller number: the OPD console shows what its role may see."""
+    from django.utils import timezone as tz
+
+    from tenants.models import Region, Tenant
+
+    incident = dispatch.incident
+    # By name: under schema_context the connection holds a FakeTenant, no region.
+    tenant = Tenant.objects.select_related("region").get(schema_name=current_schema())
+    zone_name = tenant.region.timezone if tenant.region else Region.TimeZone.WIB
+    zone = zoneinfo.ZoneInfo(zone_name)
+    domain = tenant.get_primary_domain()
+    port = str(settings.SIAGA112["PUBLIC_PORT"])
+    link = (
+        f"{settings.SIAGA112['PUBLIC_SCHEME']}://{domain.domain}{':' + port if port else ''}/opd/"
+        if domain is not None
+        else ""
+    )
+    where = incident.address or "-"
+    if incident.latitude is not None:
+        where += f" ({incident.latitude:.5f}, {incident.longitude:.5f})"
+    lines = [
+        f"Penugasan baru untuk {dispatch.agency.name}",
+        "",
+        f"Kejadian : {incident.reference} - {incident.category.name} (P{incident.priority})",
+        f"Lokasi   : {where}",
+        f"Uraian   : {incident.description or '-'}",
+        f"Diteruskan: {tz.localtime(dispatch.dispatched_at, zone):%d-%m-%Y %H:%M} "
+        f"{Region.TimeZone(zone_name).label}",
+        "",
+        f"Terima dan perbarui status di konsol OPD: {link}",
+    ]
+    return "\n".join(lines)
 
 
 def _agencies(agency_ids: list[Any]) -> list[Agency]:

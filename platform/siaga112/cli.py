@@ -57,9 +57,13 @@ def _ensure_servers_in_env() -> None:
 
 def _django(argv: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "siaga112.settings")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["siaga112", *argv])
+    try:
+        execute_from_command_line(["siaga112", *argv])
+    except ImproperlyConfigured as exc:
+        _fail(f"{exc} (on a laptop: SIAGA112_DEBUG=1, as `make demo` sets)")
 
 
 def main(argv: list[str] | None = None) -> None:

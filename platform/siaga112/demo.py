@@ -93,8 +93,8 @@ class DemoSummary:
         for c in self.credentials:
             lines.append(f"  {c['url']:<38} {c['username']:<26} {c['role']}")
         lines.append(
-            "Ring a call on Dairi's consoles (as the PBX would), in a second shell:\n"
-            "  .venv/bin/siaga112 pbx_simulate dairi --caller 0812-3456-7890 --aml"
+            "Ring a call on Dairi's consoles (as its PBX would), in a second shell:\n"
+            "  make ring"
         )
         return "\n".join(lines)
 

@@ -166,6 +166,14 @@ def test_dispatch_writes_outbox_rows_in_the_same_transaction(tenant_a, as_user):
         assert webhook.secret == "s3cret-s3cret-s3cret"
         assert webhook.payload["incident"]["reference"] == Incident.objects.get(pk=incident_id).reference
         assert "caller" not in str(webhook.payload)
+        # The e-mail is for a person on duty: Indonesian, local time, a link to act on.
+        incident = Incident.objects.get(pk=incident_id)
+        text = rows.get(channel="email").payload["text"]
+        assert text.startswith(f"Penugasan baru untuk {agency.name}")
+        assert f"{incident.reference} - {incident.category.name} (P{incident.priority})" in text
+        assert "(2.64010, 98.14010)" in text and text.count(" WIB") == 1
+        assert "http://dairi.localhost:8000/opd/" in text
+        assert "{'" not in text and (incident.caller or "+62") not in text
 
 
 def test_version_conflict_and_wrong_agency(tenant_a, as_user, make_user):
