@@ -95,11 +95,6 @@ def seed_tenant_demo(tenant: Tenant) -> None:
             responder = User.objects.filter(username=username).first()
             if agency is not None and responder is not None:
                 AgencyMember.objects.get_or_create(user=responder, defaults={"agency": agency})
-        # A mailbox per demo agency, so a dispatch's notification shows up in
-        # var/mail/ (the demo's file e-mail backend).
-        for agency in Agency.objects.filter(email=""):
-            agency.email = f"{agency.code}@{slug}.demo.siaga112.invalid"
-            agency.save(update_fields=["email"])
         prefix = DEMO_PBX_KEY.split("_")[1]
         if not PbxCredential.objects.filter(key_prefix=prefix).exists():
             services.pbx_credential_create(name="Demo PBX", actor=None, raw_key=DEMO_PBX_KEY)
@@ -147,3 +142,9 @@ def seed_tenant_demo(tenant: Tenant) -> None:
                     outcome="handled" if step == "resolved" else "",
                     note="Api padam, tidak ada korban" if step == "resolved" else "",
                 )
+        # A mailbox per demo agency, so the dispatches a person makes in the demo
+        # show their notification in var/mail/ (the file e-mail backend). Set after
+        # the sample incidents above: those are history, nobody is notified of them.
+        for agency in Agency.objects.filter(email=""):
+            agency.email = f"{agency.code}@{slug}.demo.siaga112.invalid"
+            agency.save(update_fields=["email"])
