@@ -739,6 +739,21 @@ def _notify_agency(dispatch: Dispatch) -> None:
         )
 
 
+def _lock_incident_not_closed(incident_id: int) -> Incident:
+    """The incident, row-locked for the rest of the transaction; 404/409 otherwise."""
+    incident = (
+        Incident.objects.select_for_update()
+        .select_related("category")
+        .filter(pk=incident_id)
+        .first()
+    )
+    if incident is None:
+        raise OperationError("No such incident.", status=404)
+    if incident.status == IncidentStatus.CLOSED:
+        raise OperationError(_("%(ref)s is closed.") % {"ref": incident.reference}, status=409)
+    return incident
+
+
 def _dispatch_email_text(dispatch: Dispatch) -> str:
     """What the OPD's duty officer reads: Indonesian, times in the Pemda's zone, a
     link to act on. No caller number: the OPD console shows what its role may see."""
@@ -819,16 +834,7 @@ def _dispatch_one(incident: Incident, agency: Agency, actor: User | None) -> Dis
 def dispatch_create(
     *, incident_id: int, agency_ids: list[Any], actor: User | None
 ) -> list[Dispatch]:
-    incident = (
-        Incident.objects.select_for_update()
-        .select_related("category")
-        .filter(pk=incident_id)
-        .first()
-    )
-    if incident is None:
-        raise OperationError("No such incident.", status=404)
-    if incident.status == IncidentStatus.CLOSED:
-        raise OperationError(_("%(ref)s is closed.") % {"ref": incident.reference}, status=409)
+    incident = _lock_incident_not_closed(incident_id)
     dispatches = [_dispatch_one(incident, agency, actor) for agency in _agencies(agency_ids)]
     _set_incident_status(incident, IncidentStatus.DISPATCHED, actor)
     return dispatches
@@ -1097,16 +1103,7 @@ def incident_refer(*, incident_id: int, to_schema: str, actor: User) -> Incident
     from referrals.selectors import neighbour_tenants
     from referrals.services import referral_send
 
-    incident = (
-        Incident.objects.select_for_update()
-        .select_related("category")
-        .filter(pk=incident_id)
-        .first()
-    )
-    if incident is None:
-        raise OperationError("No such incident.", status=404)
-    if incident.status == IncidentStatus.CLOSED:
-        raise OperationError(_("%(ref)s is closed.") % {"ref": incident.reference}, status=409)
+    incident = _lock_incident_not_closed(incident_id)
     if incident.referral_out_id is not None:
         raise OperationError(
             _("%(ref)s was already referred.") % {"ref": incident.reference}, status=409

@@ -15,9 +15,10 @@ Prints figures; asserts nothing about time.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
+
+from tests.perf.benchdb import bench_database
 
 UNDO_AXES = """
 DROP TABLE IF EXISTS "{s}".axes_accessattemptexpiration;
@@ -28,18 +29,11 @@ DELETE FROM "{s}".django_migrations WHERE app = 'axes'
 
 
 def main(n_tenants: int = 514, sample: int = 5) -> None:
-    import psycopg
+    with bench_database("siaga112_bench_mig"):
+        _run(n_tenants, sample)
 
-    admin_url = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    base, _, query = admin_url.partition("?")
-    bench_url = base.rsplit("/", 1)[0] + "/siaga112_bench_mig" + (f"?{query}" if query else "")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS siaga112_bench_mig WITH (FORCE)")
-        conn.execute("CREATE DATABASE siaga112_bench_mig")
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("SIAGA112_DEBUG", "1")
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "siaga112.settings"
+
+def _run(n_tenants: int, sample: int) -> None:
     import logging
 
     import django
@@ -90,8 +84,6 @@ def main(n_tenants: int = 514, sample: int = 5) -> None:
             f"~{per * len(schemas):.0f} s for {len(schemas)} schemas\n")
     finally:
         connection.close()
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS siaga112_bench_mig WITH (FORCE)")
 
 
 if __name__ == "__main__":

@@ -9,36 +9,19 @@ the embedded one). Prints the figures; asserts nothing about time.
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
 
+from tests.perf.benchdb import bench_database
+
 
 def main(n: int = 40, slow_n: int = 3) -> None:
-    from siaga112 import embedded
+    with bench_database("siaga112_bench"):
+        _run(n, slow_n)
 
-    admin_url = os.environ.get("DATABASE_URL")
-    if not admin_url:
-        admin_url = (
-            "postgresql://postgres@127.0.0.1:5432/postgres"
-            if embedded.tcp_answers("127.0.0.1", 5432)
-            else embedded.embedded_postgres_url("postgres")
-        )
-    import psycopg
 
-    base, _, query = admin_url.partition("?")
-    bench_url = base.rsplit("/", 1)[0] + "/siaga112_bench" + (f"?{query}" if query else "")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS siaga112_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE siaga112_bench")
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("SIAGA112_DEBUG", "1")
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "siaga112.settings"
-    import django
-
-    django.setup()
+def _run(n: int, slow_n: int) -> None:
     from django.core.management import call_command
     from django.db import connection
     from django_tenants.clone import CloneSchema
@@ -98,8 +81,6 @@ def main(n: int = 40, slow_n: int = 3) -> None:
         sys.stdout.write("\n".join(lines) + "\n")
     finally:
         connection.close()
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS siaga112_bench WITH (FORCE)")
 
 
 if __name__ == "__main__":
