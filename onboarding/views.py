@@ -436,24 +436,22 @@ def pemda_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
     return redirect(reverse("onboarding_pemda", kwargs={"code": code}))
 
 
+_EVIDENCE_SAVERS: dict[str, Any] = {
+    "application": services.application_save,
+    "verification": services.verification_visit_record,
+    "routing": services.operator_routing_save,
+    "installation": services.installation_record,
+    "training": services.training_session_add,
+    "trial_call": services.trial_call_add,
+    "launch": services.launch_save,
+    "regulation": services.regulation_save,
+}
+
+
 def _save_evidence(action: str, region_code: str, actor: Any, data: dict[str, Any]) -> None:
-    common = {"region_code": region_code, "actor": actor}
-    if action == "application":
-        services.application_save(**common, **data)
-    elif action == "verification":
-        services.verification_visit_record(**common, **data)
-    elif action == "routing":
-        services.operator_routing_save(**common, **data)
-    elif action == "installation":
-        services.installation_record(**common, **data)
-    elif action == "training":
-        services.training_session_add(**common, **data)
-    elif action == "trial_call":
-        services.trial_call_add(**common, **data)
-    elif action == "launch":
-        services.launch_save(**common, **data)
-    elif action == "regulation":
-        services.regulation_save(**common, **data)
+    save = _EVIDENCE_SAVERS.get(action)
+    if save is not None:
+        save(region_code=region_code, actor=actor, **data)
 
 
 @login_required

@@ -33,11 +33,13 @@ def expected_migrations() -> set[tuple[str, str]]:
     return set(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
 
 
-def schemas_behind(schemas: list[str]) -> list[str]:
+def schemas_behind(
+    schemas: list[str], expected_set: set[tuple[str, str]] | None = None
+) -> list[str]:
     """The schemas whose django_migrations lacks any migration of the graph."""
     if not schemas:
         return []
-    expected = sorted(expected_migrations())
+    expected = sorted(expected_set if expected_set is not None else expected_migrations())
     apps = [a for a, _ in expected]
     names = [n for _, n in expected]
     with connection.cursor() as cursor:
@@ -78,11 +80,13 @@ class ReplayPlan:
     statements: list[str]
 
 
-def missing_migrations(schema: str) -> set[tuple[str, str]]:
+def missing_migrations(
+    schema: str, expected: set[tuple[str, str]] | None = None
+) -> set[tuple[str, str]]:
     with connection.cursor() as cursor:
         cursor.execute(f'SELECT app, name FROM "{schema}".django_migrations')  # noqa: S608
         applied = set(cursor.fetchall())
-    return expected_migrations() - applied
+    return (expected if expected is not None else expected_migrations()) - applied
 
 
 def replay_plan_for_template() -> ReplayPlan | None:
@@ -139,19 +143,21 @@ def migrate_all(*, verbosity: int = 0, write: Callable[[str], None] | None = Non
     """Public first, then the template (new Pemda are cloned from it), then every
     Pemda schema that is behind."""
     tenant_connection().set_schema_to_public()
+    # The graph is read from disk once, not once per schema.
+    expected = expected_migrations()
     migrated: list[str] = []
-    if schemas_behind(["public"]):
+    if schemas_behind(["public"], expected):
         call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
         migrated.append("public")
     tenant_schemas = list(
         Tenant.objects.exclude(schema_name="public").values_list("schema_name", flat=True)
     )
     tenant_schemas.sort(key=lambda s: (s != TEMPLATE_SCHEMA, s))
-    behind = schemas_behind(tenant_schemas)
+    behind = schemas_behind(tenant_schemas, expected)
     replayed: list[str] = []
     plan: ReplayPlan | None = None
     if TEMPLATE_SCHEMA in behind:
-        template_missing = missing_migrations(TEMPLATE_SCHEMA)
+        template_missing = missing_migrations(TEMPLATE_SCHEMA, expected)
         plan = replay_plan_for_template()
         if plan is not None and set(plan.migrations) != template_missing:
             plan = None  # the template lacks something its plan would not add
@@ -160,7 +166,7 @@ def migrate_all(*, verbosity: int = 0, write: Callable[[str], None] | None = Non
     for schema in behind:
         if schema == TEMPLATE_SCHEMA:
             continue
-        if plan is not None and plan.migrations and missing_migrations(schema) == set(
+        if plan is not None and plan.migrations and missing_migrations(schema, expected) == set(
             plan.migrations
         ):
             _replay(schema, plan)

@@ -76,3 +76,17 @@ def test_pages_are_shown_in_the_pemdas_time_zone(code, zone):
     TenantTimezoneMiddleware(view)(request)
     assert seen["zone"] == zone
     assert timezone.get_current_timezone_name() == "UTC"  # deactivated after the request
+
+
+@pytest.mark.django_db
+def test_tenant_and_its_region_come_in_one_query():
+    """Every request (a console polls each second) resolves its host; the region
+    for the time zone must come with it, not as one more query."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = Client(HTTP_HOST="dairi.localhost").get("/accounts/login/")
+    assert response.status_code == 200
+    lookups = [q["sql"] for q in queries.captured_queries if "tenants_" in q["sql"]]
+    assert len(lookups) == 1, lookups
+    assert "tenants_region" in lookups[0]
