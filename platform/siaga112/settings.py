@@ -149,6 +149,10 @@ ASGI_APPLICATION = "siaga112.asgi.application"
 # --- servers ------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL") or embedded.embedded_postgres_url()
 REDIS_URL = os.environ.get("REDIS_URL") or embedded.embedded_redis_url()
+# Child processes (Celery workers, subprocesses of the tests) must reach the servers
+# this process started instead of starting, and then leaving behind, their own.
+os.environ.setdefault("DATABASE_URL", DATABASE_URL)
+os.environ.setdefault("REDIS_URL", REDIS_URL)
 DATABASES = {"default": database_from_url(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -11,9 +11,12 @@ os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBa
 os.environ.setdefault("AXES_ENABLED", "1")
 # Server and worker threads in tests must not keep connections past a request.
 os.environ.setdefault("DB_CONN_MAX_AGE", "0")
-if "DATABASE_URL" not in os.environ and embedded.tcp_answers("127.0.0.1", 5432):
+# SIAGA112_TEST_EMBEDDED=1 ignores the local servers: the suite then runs as on a machine
+# without them (tests/foundation/test_embedded_lifetime.py uses it).
+_local = os.environ.get("SIAGA112_TEST_EMBEDDED") != "1"
+if "DATABASE_URL" not in os.environ and _local and embedded.tcp_answers("127.0.0.1", 5432):
     os.environ["DATABASE_URL"] = "postgresql://postgres@127.0.0.1:5432/postgres"
-if "REDIS_URL" not in os.environ and embedded.tcp_answers("127.0.0.1", 6379):
+if "REDIS_URL" not in os.environ and _local and embedded.tcp_answers("127.0.0.1", 6379):
     # db 15: the test suite may flush it; a demo on the same Redis uses db 0.
     os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"
 # A private var dir keeps the embedded servers of a test run apart from the demo's.
