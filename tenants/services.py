@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists
 
+from audit.services import record
 from tenants.cloning import CloneUnavailable, clone_schema_fast
 from tenants.db import tenant_connection
 from tenants.models import Domain, Region, Tenant
@@ -214,6 +215,12 @@ def tenant_provision(*, region: Region, is_demo: bool = False) -> ProvisionResul
         Domain.objects.get_or_create(
             domain=tenant_domain(region.slug), defaults={"tenant": tenant, "is_primary": True}
         )
+        record(
+            actor=None,
+            action="tenant.provisioned",
+            target=tenant,
+            after={"schema_name": tenant.schema_name, "status": tenant.status},
+        )
     tenant_connection().set_schema_to_public()
     seconds = time.perf_counter() - started
     logger.info(
@@ -221,3 +228,26 @@ def tenant_provision(*, region: Region, is_demo: bool = False) -> ProvisionResul
         extra={"schema": tenant.schema_name, "region": region.code, "seconds": round(seconds, 3)},
     )
     return ProvisionResult(tenant, True, seconds)
+
+
+@transaction.atomic
+def tenant_status_set(*, region_id: str, status: str, actor: object | None) -> Tenant | None:
+    """Move a Pemda's tenant to `status` (onboarding follows its stages with
+    this); audited when it changes. None if the Pemda has no tenant yet."""
+    if status not in Tenant.Status.values:
+        raise ValueError(f"unknown tenant status {status!r}")
+    tenant = Tenant.objects.select_for_update().filter(region_id=region_id).first()
+    if tenant is None or tenant.status == status:
+        return tenant
+    before = tenant.status
+    tenant.status = status
+    tenant.save(update_fields=["status"])
+    record(
+        actor=actor,
+        action="tenant.status_changed",
+        target=tenant,
+        before={"status": before},
+        after={"status": status},
+    )
+    logger.info("tenant.status_changed", extra={"region": region_id, "from": before, "to": status})
+    return tenant
