@@ -27,7 +27,7 @@ import datetime as dt
 import decimal
 import hashlib
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -186,15 +186,27 @@ def record_public(**kwargs: Any) -> AuditEntry | None:
 def tracking(
     *,
     actor: Any,
-    action: str,
+    action: str | Callable[[dict, dict], str],
     target: models.Model,
     fields: Iterable[str] | None = None,
+    created_action: str | None = None,
 ) -> Iterator[None]:
     """Snapshot `target` before the block and again after it, and record what
     changed. Nothing is recorded if the block raises (its transaction is being
-    rolled back anyway) or changed nothing."""
+    rolled back anyway) or changed nothing.
+
+    `action` may be a function of the (before, after) images, e.g. to tell a
+    role change from another edit; `created_action` is used instead when the
+    target had no primary key before the block (the block created it)."""
     wanted = list(fields) if fields is not None else None
-    before = snapshot(target, wanted)
+    creating = target.pk is None or target._state.adding
+    before = {} if creating else snapshot(target, wanted)
     yield
-    record(actor=actor, action=action, target=target, before=before,
-           after=snapshot(target, wanted))
+    after = snapshot(target, wanted)
+    if creating and created_action is not None:
+        code = created_action
+    elif callable(action):
+        code = action(before, after)
+    else:
+        code = action
+    record(actor=actor, action=code, target=target, before=before, after=after)

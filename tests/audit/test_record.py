@@ -108,3 +108,30 @@ def test_the_audit_row_commits_with_the_change(committed):
             cursor.execute("SET LOCAL siaga112.purge = 'on'")
             cursor.execute("DELETE FROM audit_auditentry WHERE action = 'tenant.status_changed' "
                            "AND target_id = %s", [str(tenant.pk)])
+
+
+def test_tracking_tells_creation_and_role_changes_apart(tenant_a):
+    def staff_action(before: dict, after: dict) -> str:
+        return "staff.role_changed" if before.get("role") != after.get("role") else "staff.updated"
+
+    fields = ["username", "display_name", "role", "is_active", "password"]
+    with schema_context(tenant_a.schema_name):
+        admin = User.objects.get(username="admin")
+        user = User(username="audit.new", role="viewer")
+        with tracking(actor=admin, action=staff_action, created_action="staff.created",
+                      target=user, fields=fields):
+            user.set_password("Pimpinan-Baru-112")
+            user.save()
+        created = AuditEntry.objects.order_by("-id").first()
+        assert (created.action, created.before, created.target_id) == (
+            "staff.created", {}, str(user.pk))
+        assert created.after["role"] == "viewer" and created.after["password"] == MASK
+        with tracking(actor=admin, action=staff_action, target=user, fields=fields):
+            user.display_name = "Wakil Bupati"
+            user.save()
+        with tracking(actor=admin, action=staff_action, target=user, fields=fields):
+            user.role = "supervisor"
+            user.save()
+        role_changed, updated = AuditEntry.objects.order_by("-id")[:2]
+        assert (updated.action, updated.after) == ("staff.updated", {"display_name": "Wakil Bupati"})
+        assert (role_changed.action, role_changed.before) == ("staff.role_changed", {"role": "viewer"})
