@@ -99,3 +99,29 @@ def test_every_schema_has_the_table_and_both_triggers(db):
     assert len(schemas) > 100
     assert {s for s in schemas if found.get(s) != ["audit_entry_append_only",
                                                    "audit_entry_no_truncate"]} == set()
+
+
+def test_migrate_all_can_replay_the_migration_with_its_trigger(db):
+    """migrate_all replays the template's plan as SQL in every Pemda schema;
+    the audit migration must be replayable (no RunPython) and carry the trigger."""
+    from django.db.migrations.executor import MigrationExecutor
+    from django.db.migrations.operations.special import RunPython
+
+    executor = MigrationExecutor(connection)
+    migration = executor.loader.graph.nodes[("audit", "0001_initial")]
+    assert all(op.reduces_to_sql and not isinstance(op, RunPython)
+               for op in migration.operations)
+    statements = executor.loader.collect_sql([(migration, False)])
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute('CREATE SCHEMA "audit_replay_probe"')
+        cursor.execute('SET LOCAL search_path TO "audit_replay_probe", public')
+        for statement in statements:
+            if statement.strip() and not statement.lstrip().startswith("--"):
+                cursor.execute(statement)
+        cursor.execute("INSERT INTO audit_auditentry (at, action, target_type, target_id, "
+                       "target_label, actor_username, actor_role, before, after) VALUES "
+                       "(now(), 'x', 't', '1', 'l', '', '', '{}', '{}')")
+        cursor.execute("SELECT to_regclass('audit_replay_probe.audit_auditentry') IS NOT NULL")
+        assert cursor.fetchone()[0]
+        assert "append-only" in _refused("DELETE FROM audit_auditentry")
+        transaction.set_rollback(True)
