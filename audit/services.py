@@ -190,6 +190,7 @@ def tracking(
     target: models.Model,
     fields: Iterable[str] | None = None,
     created_action: str | None = None,
+    image: Callable[[Any], Mapping[str, Any]] | None = None,
 ) -> Iterator[None]:
     """Snapshot `target` before the block and again after it, and record what
     changed. Nothing is recorded if the block raises (its transaction is being
@@ -197,12 +198,18 @@ def tracking(
 
     `action` may be a function of the (before, after) images, e.g. to tell a
     role change from another edit; `created_action` is used instead when the
-    target had no primary key before the block (the block created it)."""
+    target had no primary key before the block (the block created it).
+    `image(target)` replaces the snapshot when the audited state reaches beyond
+    the row (a responder's agency membership, a category's routing order)."""
     wanted = list(fields) if fields is not None else None
+
+    def take() -> dict:
+        return snapshot(image(target) if image is not None else target, wanted)
+
     creating = target.pk is None or target._state.adding
-    before = {} if creating else snapshot(target, wanted)
+    before = {} if creating else take()
     yield
-    after = snapshot(target, wanted)
+    after = take()
     if creating and created_action is not None:
         code = created_action
     elif callable(action):

@@ -135,3 +135,21 @@ def test_tracking_tells_creation_and_role_changes_apart(tenant_a):
         role_changed, updated = AuditEntry.objects.order_by("-id")[:2]
         assert (updated.action, updated.after) == ("staff.updated", {"display_name": "Wakil Bupati"})
         assert (role_changed.action, role_changed.before) == ("staff.role_changed", {"role": "viewer"})
+
+
+def test_tracking_with_an_image_beyond_the_row(tenant_a):
+    from incidents.models import Agency, AgencyMember
+
+    with schema_context(tenant_a.schema_name):
+        admin = User.objects.get(username="admin")
+        damkar = User.objects.get(username="damkar")
+        bpbd = Agency.objects.get(code="bpbd")
+
+        def staff_image(user: User) -> dict:
+            member = AgencyMember.objects.filter(user_id=user.pk).select_related("agency").first()
+            return {"role": user.role, "agency": member.agency.code if member else None}
+
+        with tracking(actor=admin, action="staff.updated", target=damkar, image=staff_image):
+            AgencyMember.objects.update_or_create(user=damkar, defaults={"agency": bpbd})
+        entry = AuditEntry.objects.order_by("-id").first()
+        assert (entry.before, entry.after) == ({"agency": "damkar"}, {"agency": "bpbd"})
