@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from incidents import aml
+from core.rules import InvalidPhoneNumber, distance_m, mask_phone, overdue_reason
 from incidents.models import (
     ACTIVE_DISPATCH,
     OPEN_STATUSES,
@@ -26,7 +26,34 @@ from incidents.models import (
     NumberBlock,
     RoutingRule,
 )
-from incidents.services import RINGING_STALE_SECONDS, dispatch_overdue_reason, distance_m
+
+# A ringing call nobody ended is not shown forever.
+RINGING_STALE_SECONDS = 600
+
+
+def dispatch_overdue_reason(dispatch: Dispatch, category: Category, now: datetime) -> str:
+    """"ack", "arrive" or "": the category's targets applied to this dispatch."""
+    return overdue_reason(
+        active=dispatch.status in ACTIVE_DISPATCH,
+        acknowledged=dispatch.status != DispatchStatus.PENDING,
+        arrived=dispatch.arrived_at is not None,
+        dispatched_at=dispatch.dispatched_at,
+        ack_target_minutes=category.ack_target_minutes,
+        arrive_target_minutes=category.arrive_target_minutes,
+        now=now,
+    )
+
+
+def active_block(number: str, now: datetime | None = None) -> NumberBlock | None:
+    """The block that stops calls from `number` now, if any."""
+    now = now or timezone.now()
+    return (
+        NumberBlock.objects.filter(
+            number=number, lifted_at__isnull=True, blocked_from__lte=now, blocked_until__gt=now
+        )
+        .order_by("-blocked_until")
+        .first()
+    )
 
 
 def ringing_calls(now: datetime | None = None) -> QuerySet[Call]:
@@ -273,8 +300,8 @@ def display_caller(number: str, *, full: bool) -> str:
     if full:
         return number
     try:
-        return aml.mask_phone(number)
-    except aml.InvalidPhoneNumber:
+        return mask_phone(number)
+    except InvalidPhoneNumber:
         return "***"
 
 

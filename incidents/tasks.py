@@ -32,6 +32,6 @@ def escalate_overdue_all() -> int:
 @shared_task(name="incidents.escalate_overdue")
 def escalate_overdue() -> int:
     """Runs in one tenant's schema: mark its overdue dispatches escalated."""
-    from incidents.services import dispatches_escalate
+    from incidents.services.dispatching import dispatches_escalate
 
     return dispatches_escalate()

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role, User
-from incidents import policies, selectors, services
+from incidents import policies, selectors
 from incidents.errors import OperationError
 from incidents.models import (
     Agency,
@@ -39,6 +39,8 @@ from incidents.models import (
     PbxCredential,
     RoutingRule,
 )
+from incidents.services import calls, dispatching, pbx, referring, setup
+from incidents.services import incidents as incident_services
 
 ViewFn = Callable[..., HttpResponse]
 
@@ -206,7 +208,7 @@ def map_json(request: HttpRequest) -> HttpResponse:
 @require_POST
 def call_answer(request: HttpRequest, call_id: int) -> HttpResponse:
     call = policies.access_call(request.user, call_id)
-    services.call_answer(call_id=call.pk, operator=_user(request))
+    calls.call_answer(call_id=call.pk, operator=_user(request))
     return done(request, f"{reverse('console')}?call={call.pk}", {"call": call.pk})
 
 
@@ -215,7 +217,7 @@ def call_answer(request: HttpRequest, call_id: int) -> HttpResponse:
 def call_classify(request: HttpRequest, call_id: int) -> HttpResponse:
     call = policies.access_call(request.user, call_id)
     data = _post_data(request)
-    _call, block = services.call_classify(
+    _call, block = calls.call_classify(
         call_id=call.pk, call_type=str(data.get("call_type", "")), actor=_user(request)
     )
     if block is not None and not wants_json(request):
@@ -241,11 +243,11 @@ def call_classify(request: HttpRequest, call_id: int) -> HttpResponse:
 # --- incidents -----------------------------------------------------------------------------
 
 
-def _incident_input(data: dict[str, Any]) -> services.IncidentInput:
+def _incident_input(data: dict[str, Any]) -> incident_services.IncidentInput:
     call_raw = str(data.get("call") or "").strip()
     if call_raw and not call_raw.isdigit():
         raise OperationError("call must be a call id", field="call")
-    return services.IncidentInput(
+    return incident_services.IncidentInput(
         category=str(data.get("category") or ""),
         description=str(data.get("description") or ""),
         latitude=data.get("latitude"),
@@ -288,13 +290,13 @@ def incident_create(request: HttpRequest) -> HttpResponse:
         payload = _incident_input(data)
         if payload.call_id is not None:
             call = policies.access_call(request.user, payload.call_id)
-        result = services.incident_create(
+        result = incident_services.incident_create(
             data=payload,
             actor=_user(request),
             is_test=_is_test(request),
             force=str(data.get("force", "")) in ("1", "true", "True"),
         )
-    except services.DuplicateOffer as offer:
+    except incident_services.DuplicateOffer as offer:
         if wants_json(request):
             return JsonResponse(
                 {
@@ -414,7 +416,7 @@ def incident_live(request: HttpRequest, incident_id: int) -> HttpResponse:
 def incident_dispatch(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = policies.access_incident(request.user, incident_id)
     data = _post_data(request)
-    dispatches = services.dispatch_create(
+    dispatches = dispatching.dispatch_create(
         incident_id=incident.pk, agency_ids=_list(data.get("agency")), actor=_user(request)
     )
     return done(
@@ -428,7 +430,9 @@ def incident_attach_call(request: HttpRequest, incident_id: int) -> HttpResponse
     incident = policies.access_incident(request.user, incident_id)
     data = _post_data(request)
     call = policies.access_call(request.user, data.get("call"))
-    services.incident_attach_call(incident_id=incident.pk, call_id=call.pk, actor=_user(request))
+    incident_services.incident_attach_call(
+        incident_id=incident.pk, call_id=call.pk, actor=_user(request)
+    )
     return done(request, reverse("incident", args=[incident.pk]))
 
 
@@ -437,7 +441,7 @@ def incident_attach_call(request: HttpRequest, incident_id: int) -> HttpResponse
 def incident_close(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = policies.access_incident(request.user, incident_id)
     data = _post_data(request)
-    services.incident_close(
+    incident_services.incident_close(
         incident_id=incident.pk, actor=_user(request), note=str(data.get("note", ""))
     )
     return done(request, reverse("incident", args=[incident.pk]))
@@ -448,7 +452,7 @@ def incident_close(request: HttpRequest, incident_id: int) -> HttpResponse:
 def incident_refer(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = policies.access_incident(request.user, incident_id)
     data = _post_data(request)
-    services.incident_refer(
+    referring.incident_refer(
         incident_id=incident.pk, to_schema=str(data.get("to_schema", "")), actor=_user(request)
     )
     return done(request, reverse("incident", args=[incident.pk]))
@@ -465,7 +469,7 @@ def dispatch_advance(request: HttpRequest, dispatch_id: int) -> HttpResponse:
     version_raw = str(data.get("version", "")).strip()
     if version_raw and not version_raw.isdigit():
         raise OperationError("version must be a whole number", field="version")
-    updated = services.dispatch_advance(
+    updated = dispatching.dispatch_advance(
         dispatch_id=dispatch.pk,
         to_status=str(data.get("status", "")),
         actor=_user(request),
@@ -481,7 +485,7 @@ def dispatch_advance(request: HttpRequest, dispatch_id: int) -> HttpResponse:
 def dispatch_reassign(request: HttpRequest, dispatch_id: int) -> HttpResponse:
     dispatch = policies.access_dispatch_for_supervision(request.user, dispatch_id)
     data = _post_data(request)
-    new = services.dispatch_reassign(
+    new = dispatching.dispatch_reassign(
         dispatch_id=dispatch.pk, agency_id=data.get("agency"), actor=_user(request)
     )
     return done(request, reverse("incident", args=[dispatch.incident_id]), {"dispatch": new.pk})
@@ -569,7 +573,7 @@ def blocks(request: HttpRequest) -> HttpResponse:
 @allowed(policies.can_supervise)
 @require_POST
 def block_lift(request: HttpRequest, block_id: int) -> HttpResponse:
-    services.number_block_lift(block_id=block_id, actor=_user(request))
+    calls.number_block_lift(block_id=block_id, actor=_user(request))
     return done(request, reverse("blocks"))
 
 
@@ -605,7 +609,7 @@ def referral_inbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 def referral_decline(request: HttpRequest, referral_id: int) -> HttpResponse:
     data = _post_data(request)
-    services.referral_incident_decline(
+    referring.referral_incident_decline(
         referral_id=referral_id, actor=_user(request), reason=str(data.get("reason", ""))
     )
     return done(request, reverse("referrals"))
@@ -614,7 +618,7 @@ def referral_decline(request: HttpRequest, referral_id: int) -> HttpResponse:
 @allowed(policies.can_refer)
 @require_POST
 def referral_accept(request: HttpRequest, referral_id: int) -> HttpResponse:
-    incident = services.referral_incident_accept(
+    incident = referring.referral_incident_accept(
         referral_id=referral_id, actor=_user(request), is_test=_is_test(request)
     )
     return done(request, reverse("incident", args=[incident.pk]), {"incident": incident.pk})
@@ -628,7 +632,7 @@ def manage_users(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         data = _post_data(request)
         user_id = str(data.get("user_id") or "")
-        services.staff_save(
+        setup.staff_save(
             actor=_user(request),
             user_id=int(user_id) if user_id.isdigit() else None,
             username=str(data.get("username", "")),
@@ -648,7 +652,7 @@ def manage_users(request: HttpRequest) -> HttpResponse:
         "incidents/manage/users.html",
         {
             "users": users,
-            "roles": [(r, label) for r, label in Role.choices if r in services.TENANT_ROLE_VALUES],
+            "roles": [(r, label) for r, label in Role.choices if r in setup.TENANT_ROLE_VALUES],
             "agencies": Agency.objects.filter(active=True),
         },
     )
@@ -660,7 +664,7 @@ def manage_agencies(request: HttpRequest) -> HttpResponse:
         data = _post_data(request)
         agency_id = str(data.get("agency_id") or "")
         secret = data.get("webhook_secret")
-        services.agency_save(
+        setup.agency_save(
             actor=_user(request),
             agency_id=int(agency_id) if agency_id.isdigit() else None,
             code=str(data.get("code", "")),
@@ -695,13 +699,13 @@ def manage_categories(request: HttpRequest) -> HttpResponse:
                     _("Unknown agency code: %(codes)s") % {"codes": ", ".join(unknown)},
                     field="agency_codes",
                 )
-            services.routing_rules_set(
+            setup.routing_rules_set(
                 category_id=int(category_id),
                 agency_ids=[by_code[c] for c in codes] or _list(data.get("agency")),
                 actor=_user(request),
             )
         else:
-            services.category_update(
+            setup.category_update(
                 category_id=int(category_id),
                 actor=_user(request),
                 name=str(data.get("name", "")),
@@ -733,7 +737,7 @@ def manage_pbx(request: HttpRequest) -> HttpResponse:
     new_key = None
     if request.method == "POST":
         data = _post_data(request)
-        cred, new_key = services.pbx_credential_create(
+        cred, new_key = pbx.pbx_credential_create(
             name=str(data.get("name", "")), actor=_user(request)
         )
         if wants_json(request):
@@ -753,13 +757,13 @@ def manage_pbx(request: HttpRequest) -> HttpResponse:
 @allowed(policies.can_administer)
 @require_POST
 def manage_pbx_revoke(request: HttpRequest, credential_id: int) -> HttpResponse:
-    services.pbx_credential_revoke(credential_id=credential_id, actor=_user(request))
+    pbx.pbx_credential_revoke(credential_id=credential_id, actor=_user(request))
     return done(request, reverse("manage_pbx"))
 
 
 @allowed(policies.can_administer)
 def manage_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        services.settings_update(actor=_user(request), values=_post_data(request))
+        setup.settings_update(actor=_user(request), values=_post_data(request))
         return done(request, reverse("manage_settings"))
     return render(request, "incidents/manage/settings.html", {"cfg": IncidentSettings.load()})
