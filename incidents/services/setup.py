@@ -13,7 +13,7 @@ from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.models import TENANT_ROLES, Role, User
 from incidents.errors import OperationError
 from incidents.models import Agency, AgencyMember, Category, IncidentSettings, RoutingRule
 from incidents.services.common import agencies_chosen, lock_or_404, parse_float
@@ -113,10 +113,27 @@ def agency_save(
 
 
 @transaction.atomic
-def routing_rules_set(*, category_id: int, agency_ids: list[Any], actor: User) -> list[RoutingRule]:
+def routing_rules_set(
+    *,
+    category_id: int,
+    actor: User,
+    agency_ids: list[Any] | None = None,
+    agency_codes: list[str] | None = None,
+) -> list[RoutingRule]:
+    """The agencies a category's incidents are suggested to, in order; by id, or by
+    code as the admin types them ("damkar, psc119")."""
     category = Category.objects.filter(pk=category_id).first()
     if category is None:
         raise OperationError("No such category.", status=404)
+    if agency_codes:
+        by_code = dict(Agency.objects.filter(code__in=agency_codes).values_list("code", "pk"))
+        unknown = [c for c in agency_codes if c not in by_code]
+        if unknown:
+            raise OperationError(
+                _("Unknown agency code: %(codes)s") % {"codes": ", ".join(unknown)},
+                field="agency_codes",
+            )
+        agency_ids = [by_code[c] for c in agency_codes]
     agencies = agencies_chosen(agency_ids) if agency_ids else []
     RoutingRule.objects.filter(category=category).delete()
     rules = [
@@ -125,15 +142,6 @@ def routing_rules_set(*, category_id: int, agency_ids: list[Any], actor: User) -
     ]
     logger.info("routing.updated", extra={"category": category.code, "by": actor.pk})
     return rules
-
-
-TENANT_ROLE_VALUES = (
-    Role.CALL_TAKER,
-    Role.SUPERVISOR,
-    Role.OPD_RESPONDER,
-    Role.PEMDA_ADMIN,
-    Role.VIEWER,
-)
 
 
 @transaction.atomic
@@ -150,7 +158,7 @@ def staff_save(
 ) -> User:
     """Create or change a member of this Pemda's staff (role, responder agency)."""
 
-    if role not in TENANT_ROLE_VALUES:
+    if role not in TENANT_ROLES:
         raise OperationError(_("Choose a role of the call center."), field="role")
     if user_id is None:
         username = username.strip()
