@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -74,7 +75,7 @@ def _notify_agency(dispatch: Dispatch) -> None:
             channel="email",
             receiver=agency.email,
             subject=subject,
-            payload={**payload, "text": _dispatch_email_text(dispatch)},
+            payload={**payload, "text": dispatch_email_text(dispatch)},
             dedupe_key=f"{schema}:dispatch:{dispatch.pk}:email",
         )
     if agency.webhook_url:
@@ -88,7 +89,7 @@ def _notify_agency(dispatch: Dispatch) -> None:
         )
 
 
-def _dispatch_email_text(dispatch: Dispatch) -> str:
+def dispatch_email_text(dispatch: Dispatch) -> str:
     """What the OPD's duty officer reads: Indonesian, times in the Pemda's zone, a
     link to act on. No caller number: the OPD console shows what its role may see."""
     incident = dispatch.incident
@@ -105,19 +106,20 @@ def _dispatch_email_text(dispatch: Dispatch) -> str:
     )
     where = incident.address or "-"
     if incident.latitude is not None:
+        # Formatted here, not by a template filter: a dot, whatever the active language.
         where += f" ({incident.latitude:.5f}, {incident.longitude:.5f})"
-    lines = [
-        f"Penugasan baru untuk {dispatch.agency.name}",
-        "",
-        f"Kejadian : {incident.reference} - {incident.category.name} (P{incident.priority})",
-        f"Lokasi   : {where}",
-        f"Uraian   : {incident.description or '-'}",
-        f"Diteruskan: {timezone.localtime(dispatch.dispatched_at, zone):%d-%m-%Y %H:%M} "
-        f"{Region.TimeZone(zone_name).label}",
-        "",
-        f"Terima dan perbarui status di konsol OPD: {link}",
-    ]
-    return "\n".join(lines)
+    context = {
+        "agency_name": dispatch.agency.name,
+        "reference": incident.reference,
+        "category_name": incident.category.name,
+        "priority": incident.priority,
+        "where": where,
+        "description": incident.description,
+        "dispatched_at": f"{timezone.localtime(dispatch.dispatched_at, zone):%d-%m-%Y %H:%M}",
+        "zone_label": Region.TimeZone(zone_name).label,
+        "link": link,
+    }
+    return render_to_string("incidents/email/dispatch.txt", context).strip()
 
 
 def _dispatch_one(incident: Incident, agency: Agency, actor: User | None) -> Dispatch:
