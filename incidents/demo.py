@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from accounts.models import User
+from incidents.models import Agency, AgencyMember, Incident, IncidentSettings, PbxCredential
+from incidents.services import dispatching, pbx
+from incidents.services import incidents as incident_services
 from tenants.models import Tenant
 
 # Known on purpose so `siaga112 pbx_simulate <slug>` can play the PBX in the demo.
@@ -83,11 +87,6 @@ STEPS = ["acknowledged", "departed", "arrived", "resolved"]
 
 def seed_tenant_demo(tenant: Tenant) -> None:
     """Agencies' responders, PBX credentials and sample operations for a demo tenant."""
-    from accounts.models import User
-    from incidents.models import Agency, AgencyMember, Incident, IncidentSettings, PbxCredential
-    from incidents.services import dispatching, pbx
-    from incidents.services import incidents as incident_services
-
     slug = tenant.region.slug if tenant.region else ""
     with transaction.atomic():
         # Demo responders (created with the other demo users) join their agency.

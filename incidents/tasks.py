@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 from django_tenants.utils import schema_context
 
+from incidents.services.dispatching import dispatches_escalate
 from tenants.selectors import pemda_tenants
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,4 @@ def escalate_overdue_all() -> int:
 @shared_task(name="incidents.escalate_overdue")
 def escalate_overdue() -> int:
     """Runs in one tenant's schema: mark its overdue dispatches escalated."""
-    from incidents.services.dispatching import dispatches_escalate
-
     return dispatches_escalate()

@@ -31,6 +31,7 @@ from outbox.conf import outbox_setting
 from outbox.models import OutboxMessage
 from outbox.signing import sign
 from tenants.db import current_schema
+from tenants.selectors import pemda_tenants
 
 logger = logging.getLogger(__name__)
 
@@ -336,8 +337,6 @@ def outbox_sweep_schema() -> int:
 def outbox_sweep_all() -> dict[str, int]:
     """Every Pemda schema: re-enqueue what is due. Returns {schema: count} for the
     schemas that had something."""
-    from tenants.selectors import pemda_tenants
-
     found: dict[str, int] = {}
     schemas = list(pemda_tenants().order_by("schema_name").values_list("schema_name", flat=True))
     for schema in schemas:
@@ -363,8 +362,6 @@ def outbox_purge_schema(*, before: datetime) -> int:
 
 def outbox_purge_all() -> int:
     """Every Pemda schema: apply the retention period (RETENTION_DAYS)."""
-    from tenants.selectors import pemda_tenants
-
     before = timezone.now() - timedelta(days=float(outbox_setting("RETENTION_DAYS")))
     total = 0
     for schema in pemda_tenants().order_by("schema_name").values_list("schema_name", flat=True):
