@@ -150,7 +150,6 @@ def incident_create(
     *, data: IncidentInput, actor: User | None, is_test: bool, force: bool = False
 ) -> IncidentCreated:
     """Create an incident (or return the one this idempotency key already made)."""
-
     clean = incident_validate(data)
     existing = Incident.objects.filter(idempotency_key=clean.idempotency_key).first()
     if existing is not None:

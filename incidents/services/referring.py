@@ -29,7 +29,7 @@ def _referral_error(exc: Exception) -> OperationError:
 
 @transaction.atomic
 def incident_refer(*, incident_id: int, to_schema: str, actor: User) -> Incident:
-
+    """Send an open incident to a neighbouring Pemda; its timeline says so."""
     incident = lock_incident_not_closed(incident_id)
     if incident.referral_out_id is not None:
         raise OperationError(
@@ -77,7 +77,6 @@ def incident_refer(*, incident_id: int, to_schema: str, actor: User) -> Incident
 @transaction.atomic
 def referral_incident_accept(*, referral_id: int, actor: User, is_test: bool) -> Incident:
     """Accept a neighbour's referral: a local incident with the referral in its timeline."""
-
     schema = current_schema()
     referral = inbox_for(schema).filter(pk=referral_id).first()
     if referral is None:
@@ -127,7 +126,6 @@ def referral_incident_accept(*, referral_id: int, actor: User, is_test: bool) ->
 @transaction.atomic
 def referral_incident_decline(*, referral_id: int, actor: User, reason: str) -> None:
     """Decline a neighbour's referral (with a reason the sender sees)."""
-
     schema = current_schema()
     if not inbox_for(schema).filter(pk=referral_id).exists():
         raise OperationError(_("No such referral for this Pemda."), status=404)

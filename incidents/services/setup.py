@@ -73,7 +73,6 @@ def agency_save(
     webhook_secret: str | None,
     active: bool,
 ) -> Agency:
-
     agency = Agency() if agency_id is None else Agency.objects.filter(pk=agency_id).first()
     if agency is None:
         raise OperationError("No such agency.", status=404)
@@ -157,7 +156,6 @@ def staff_save(
     active: bool = True,
 ) -> User:
     """Create or change a member of this Pemda's staff (role, responder agency)."""
-
     if role not in TENANT_ROLES:
         raise OperationError(_("Choose a role of the call center."), field="role")
     if user_id is None:
