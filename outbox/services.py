@@ -24,8 +24,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context
-from siaga112.observability import scrub_text
 
+from core.observability import scrub_text
 from outbox.conf import outbox_setting
 from outbox.models import OutboxMessage
 from outbox.signing import sign

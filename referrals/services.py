@@ -16,8 +16,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name
-from siaga112.observability import PERSONAL_KEYS, scrub_text
 
+from core.observability import PERSONAL_KEYS, scrub_text
 from referrals.models import Referral, ReferralStatus, ReferralUpdate
 from tenants.db import current_schema
 from tenants.models import Tenant

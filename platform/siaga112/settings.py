@@ -286,9 +286,9 @@ LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"scrub_pii": {"()": "siaga112.observability.ScrubPersonalDataFilter"}},
+    "filters": {"scrub_pii": {"()": "core.observability.ScrubPersonalDataFilter"}},
     "formatters": {
-        "structured": {"()": "siaga112.observability.StructuredFormatter"},
+        "structured": {"()": "core.observability.StructuredFormatter"},
     },
     "handlers": {
         "console": {
@@ -306,7 +306,7 @@ LOGGING = {
 
 SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
 if SENTRY_DSN:
-    from siaga112.observability import init_sentry
+    from core.observability import init_sentry
 
     init_sentry(dsn=SENTRY_DSN, environment=os.environ.get("SENTRY_ENVIRONMENT", "production"))
 
