@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.invitations import invitation_create
 from accounts.models import User
+from core.errors import Conflict, DomainError, Invalid
 from onboarding import selectors
 from onboarding.models import (
     STAGE_ORDER,
@@ -52,15 +53,18 @@ TENANT_STATUS_FOR_STAGE = {
 }
 
 
-class OnboardingError(Exception):
-    """A domain rule refused the change; `message` is for the person."""
+class OnboardingError(DomainError):
+    """A domain rule refused the change; `message` is for the person (400)."""
+
+    code = "onboarding"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
-        self.message = message
 
 
-class MissingEvidence(OnboardingError):
+class MissingEvidence(OnboardingError, Invalid):
+    code = "missing_evidence"
+
     def __init__(self, stage: str, missing: list[str]) -> None:
         self.stage = stage
         self.missing = missing
@@ -70,7 +74,10 @@ class MissingEvidence(OnboardingError):
         )
 
 
-class VersionConflict(OnboardingError):
+class VersionConflict(OnboardingError, Conflict):
+    code = "version_conflict"
+    status = 409
+
     def __init__(self) -> None:
         super().__init__(
             _(
@@ -80,8 +87,8 @@ class VersionConflict(OnboardingError):
         )
 
 
-class StageError(OnboardingError):
-    pass
+class StageError(OnboardingError, Invalid):
+    code = "stage"
 
 
 def _timeline(

@@ -124,6 +124,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "siaga112.middleware.TenantTimezoneMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so it is the first to see a view's exception: one mapping for DomainError.
+    "core.http.DomainErrorMiddleware",
 ]
 
 TEMPLATES = [
