@@ -21,9 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from accounts.models import Role, User
+from accounts.models import AdminInvitation, Role, User
 from core.errors import NotFound
-from onboarding.models import AdminInvitation
 from tenants.db import current_schema
 from tenants.models import Region
 from tenants.services import tenant_domain

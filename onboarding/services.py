@@ -17,12 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.invitations import invitation_create
-from accounts.models import User
+from accounts.models import AdminInvitation, User
 from core.errors import Conflict, DomainError, Invalid
 from onboarding import selectors
 from onboarding.models import (
     STAGE_ORDER,
-    AdminInvitation,
     Application,
     Launch,
     OperatorRouting,
