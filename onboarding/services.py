@@ -41,6 +41,7 @@ from onboarding.validators import (
     validate_not_future,
 )
 from tenants.models import Region, Tenant
+from tenants.services import tenant_set_status
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ def _move(
 def _tenant_status_follow(region_id: str, stage: str) -> None:
     status = TENANT_STATUS_FOR_STAGE.get(Stage(stage))
     if status is not None:
-        Tenant.objects.filter(region_id=region_id).update(status=status)
+        tenant_set_status(region_id=region_id, status=status)
 
 
 @dataclass(frozen=True)
