@@ -16,6 +16,8 @@ from typing import Literal
 
 import phonenumbers
 
+from core.errors import Invalid
+
 Source = Literal["gnss", "wifi", "cell", "unknown"]
 
 AML_SMS_PREFIX = 'A"ML='
@@ -35,11 +37,14 @@ class InvalidPhoneNumber(ValueError):
     """The text cannot be turned into a dialable E.164 number."""
 
 
-class AmlError(ValueError):
-    """An AML payload is unusable; `fields` lists the offending wire field names."""
+class AmlError(Invalid, ValueError):
+    """An AML payload is unusable (400); `fields` lists the offending wire field names.
+    Still a ValueError for the parsers' callers."""
+
+    code = "aml_invalid"
 
     def __init__(self, message: str, fields: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
+        super().__init__(message, field=",".join(fields))
         self.fields = fields
 
 
