@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from core.errors import Invalid
 from core.rules import InvalidPhoneNumber, normalize_phone
 
 Source = Literal["gnss", "wifi", "cell", "unknown"]
@@ -31,11 +32,14 @@ _EPOCH_MS = re.compile(r"[0-9]{1,13}")
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
-class AmlError(ValueError):
-    """An AML payload is unusable; `fields` lists the offending wire field names."""
+class AmlError(Invalid, ValueError):
+    """An AML payload is unusable (400); `fields` lists the offending wire field names.
+    Still a ValueError for the parsers' callers."""
+
+    code = "aml_invalid"
 
     def __init__(self, message: str, fields: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
+        super().__init__(message, field=",".join(fields))
         self.fields = fields
 
 

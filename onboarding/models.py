@@ -306,21 +306,3 @@ class Regulation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"
-
-
-class AdminInvitation(models.Model):
-    """One-time link for the first Pemda-admin account of a new tenant.
-    Only the SHA-256 of the token is stored; the token itself travels by email."""
-
-    region = models.ForeignKey("tenants.Region", on_delete=models.CASCADE, related_name="+")
-    email = models.EmailField(blank=True)
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-
-    def __str__(self) -> str:
-        return f"Invitation {self.region_id}"

@@ -25,8 +25,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context
-from siaga112.observability import scrub_text
 
+from core.errors import DomainError
+from core.observability import scrub_text
 from outbox.conf import outbox_setting
 from outbox.models import OutboxMessage
 from outbox.signing import sign
@@ -41,7 +42,7 @@ MAX_ERROR_CHARS = 1000
 USER_AGENT = "Siaga112-Outbox/1"
 
 
-class OutboxError(ValidationError):
+class OutboxError(ValidationError, DomainError):
     """Bad input to the outbox: a message a person (the Pemda admin who set up
     the receiver) can act on."""
 

@@ -16,8 +16,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name
-from siaga112.observability import PERSONAL_KEYS, scrub_text
 
+from core.errors import DomainError, NotFound
+from core.observability import PERSONAL_KEYS, scrub_text
 from core.rules import INDONESIA_LAT, INDONESIA_LNG
 from referrals.models import Referral, ReferralStatus, ReferralUpdate
 from tenants.db import current_schema
@@ -46,11 +47,12 @@ _RANK = {
 _FINAL = {ReferralStatus.DECLINED, ReferralStatus.CLOSED}
 
 
-class ReferralError(ValidationError):
-    """Bad input or a step out of order; the message says what to do."""
+class ReferralError(ValidationError, DomainError):
+    """Bad input or a step out of order; the message says what to do. Still a
+    django ValidationError (`messages`, `code`) for the callers that read it so."""
 
 
-class ReferralNotFound(ReferralError):
+class ReferralNotFound(ReferralError, NotFound):
     """No such referral for this Pemda (missing and forbidden look the same)."""
 
 

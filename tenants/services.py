@@ -170,6 +170,18 @@ def schema_name_for(region: Region) -> str:
     return "pemda_" + region.code.replace(".", "_")
 
 
+def tenant_set_status(*, region_id: str, status: str) -> int:
+    """The one way another app changes a Pemda tenant's status (onboarding does,
+    as its stage moves). Returns how many tenants changed: 0 while the Pemda has
+    no tenant yet (it is provisioned after commit, and starts as installed)."""
+    if status not in Tenant.Status.values or status == Tenant.Status.PLATFORM:
+        raise ValueError(f"{status!r} is not a Pemda tenant status")
+    updated = Tenant.objects.filter(region_id=region_id, is_template=False).update(status=status)
+    if updated:
+        logger.info("tenant.status_set", extra={"region": region_id, "status": status})
+    return updated
+
+
 @dataclass(frozen=True)
 class ProvisionResult:
     tenant: Tenant

@@ -2,8 +2,8 @@
 
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
-from graphene_django.views import GraphQLView
 
+from core.graphql import GraphQLView
 from siaga112.schema import tenant_schema
 from siaga112.urls_common import common_urlpatterns
 
