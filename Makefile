@@ -44,6 +44,7 @@ test: setup browser-deps lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check --quiet .
+	$(BIN)/lint-imports --no-cache --no-logo
 	$(BIN)/mypy platform/siaga112 core tenants accounts onboarding incidents reporting outbox referrals
 
 check: lint

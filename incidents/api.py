@@ -22,8 +22,9 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from incidents import aml, services
+from incidents import aml
 from incidents.errors import OperationError
+from incidents.services import calls, pbx
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def _authenticate(request: HttpRequest) -> JsonResponse | None:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return _error("missing 'Authorization: Bearer <PBX key>' header", "Authorization", 401)
-    if services.pbx_authenticate(header.removeprefix("Bearer ").strip()) is None:
+    if pbx.pbx_authenticate(header.removeprefix("Bearer ").strip()) is None:
         return _error("unknown or revoked PBX key", "Authorization", 401)
     return None
 
@@ -79,7 +80,7 @@ def pbx_events(request: HttpRequest) -> JsonResponse:
     for name in ("event", "call_id", "caller", "trunk", "operator"):
         if body.get(name) is not None and not isinstance(body[name], str | int):
             raise OperationError(f"{name} must be a string", field=name)
-    result = services.pbx_event_record(
+    result = calls.pbx_event_record(
         event=str(body.get("event", "")),
         external_id=str(body.get("call_id", "")),
         caller_raw=str(body.get("caller") or ""),
@@ -125,7 +126,7 @@ def pbx_aml(request: HttpRequest) -> JsonResponse:
         else:
             location = aml.parse_aml_https(data)
             channel = "https"
-    report = services.aml_receive(location=location, channel=channel)
+    report = calls.aml_receive(location=location, channel=channel)
     if report.call is not None:
         return JsonResponse({"ok": True, "attached": True, "call": report.call.external_id})
     return JsonResponse(
