@@ -44,7 +44,8 @@ test: setup browser-deps lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check --quiet .
-	$(BIN)/mypy platform/siaga112 tenants accounts onboarding incidents reporting outbox referrals audit
+	$(BIN)/lint-imports --no-cache --no-logo
+	$(BIN)/mypy platform/siaga112 core tenants accounts onboarding incidents reporting outbox referrals audit
 
 check: lint
 	$(BIN)/siaga112 makemigrations --check --dry-run

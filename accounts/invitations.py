@@ -19,10 +19,11 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from accounts.models import Role, User
+from accounts.models import AdminInvitation, Role, User
 from audit.services import Target, record, record_public
-from onboarding.models import AdminInvitation
+from core.errors import NotFound
 from tenants.db import current_schema
 from tenants.models import Region
 from tenants.services import tenant_domain
@@ -83,8 +84,11 @@ def invitation_create(*, region: Region, email: str, actor: User | None) -> Crea
     return CreatedInvitation(invitation, url)
 
 
-class InvitationInvalid(Exception):
-    pass
+class InvitationInvalid(NotFound):
+    """One answer (404) for an unknown, used, expired or another Pemda's link."""
+
+    code = "invitation_invalid"
+    default_message = gettext_noop("This invitation link is invalid, already used or expired.")
 
 
 def invitation_find(*, token: str, region: Region | None) -> AdminInvitation:

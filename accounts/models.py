@@ -4,6 +4,7 @@ staff): an account is only ever valid on the host whose schema holds it."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -53,3 +54,28 @@ class User(AbstractUser):
 
     def has_role(self, *roles: str) -> bool:
         return self.is_active and self.role in roles
+
+
+class AdminInvitation(models.Model):
+    """One-time link for the first Pemda-admin account of a new tenant.
+    Only the SHA-256 of the token is stored; the token itself travels by email.
+
+    Lives in the public schema only: it was born in `onboarding` and kept its
+    table when it moved here (a state-only migration), and a Pemda's host reads
+    it through the search path, which ends in public."""
+
+    region = models.ForeignKey("tenants.Region", on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField(blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        db_table = "onboarding_admininvitation"
+
+    def __str__(self) -> str:
+        return f"Invitation {self.region_id}"

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from accounts.invitations import InvitationInvalid, invitation_accept, invitation_find
+from accounts.invitations import invitation_accept, invitation_find
 
 
 @never_cache
@@ -15,10 +15,8 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     """The one-time link for a new Pemda's first admin (on the Pemda's own host)."""
     tenant = getattr(request, "tenant", None)
     region = getattr(tenant, "region", None)
-    try:
-        invitation = invitation_find(token=token, region=region)
-    except InvitationInvalid:
-        raise Http404(_("This invitation link is invalid, already used or expired.")) from None
+    # An unusable link raises InvitationInvalid (a NotFound): core.http answers 404.
+    invitation = invitation_find(token=token, region=region)
     errors: dict[str, list[str]] = {}
     username = "admin"
     if request.method == "POST":
@@ -29,10 +27,6 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
         else:
             try:
                 invitation_accept(token=token, region=region, username=username, password=password)
-            except InvitationInvalid:
-                raise Http404(
-                    _("This invitation link is invalid, already used or expired.")
-                ) from None
             except ValidationError as exc:
                 errors = exc.message_dict
             else:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-import phonenumbers
+from core.errors import Invalid
+from core.rules import InvalidPhoneNumber, normalize_phone
 
 Source = Literal["gnss", "wifi", "cell", "unknown"]
 
@@ -31,53 +32,15 @@ _EPOCH_MS = re.compile(r"[0-9]{1,13}")
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
-class InvalidPhoneNumber(ValueError):
-    """The text cannot be turned into a dialable E.164 number."""
+class AmlError(Invalid, ValueError):
+    """An AML payload is unusable (400); `fields` lists the offending wire field names.
+    Still a ValueError for the parsers' callers."""
 
-
-class AmlError(ValueError):
-    """An AML payload is unusable; `fields` lists the offending wire field names."""
+    code = "aml_invalid"
 
     def __init__(self, message: str, fields: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
+        super().__init__(message, field=",".join(fields))
         self.fields = fields
-
-
-def normalize_phone(raw: str, region: str = "ID") -> str:
-    """Return `raw` as E.164, reading national forms ("0812…", "(0627) …") as `region`."""
-    text = raw.strip()
-    if not text:
-        raise InvalidPhoneNumber("phone number is empty")
-    # phonenumbers turns letters into keypad digits ("0812 CALL ME" is "valid"),
-    # which would invent a number nobody dialled.
-    if any(ch.isalpha() for ch in text):
-        raise InvalidPhoneNumber(f"{raw!r} is not a phone number")
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        raise InvalidPhoneNumber(f"{raw!r} is not a phone number") from None
-    if not phonenumbers.is_valid_number(number):
-        kind = "Indonesian phone number" if region == "ID" else f"phone number for region {region}"
-        raise InvalidPhoneNumber(f"{raw!r} is not a valid {kind}")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def mask_phone(e164: str) -> str:
-    """Hide the subscriber part, e.g. "+6281234567890" -> "+62812*****890"."""
-    if not e164.startswith("+"):
-        raise InvalidPhoneNumber(f"{e164!r} is not an E.164 number (it must start with '+')")
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        raise InvalidPhoneNumber(f"{e164!r} is not a phone number") from None
-    national = phonenumbers.national_significant_number(number)
-    # The operator/area prefix is only shown when enough digits stay hidden; on a
-    # short landline it would narrow the number down to a handful of candidates.
-    head = national[:3] if len(national) >= 9 else ""
-    hidden = len(national) - len(head) - 3
-    if hidden <= 0:
-        return f"+{number.country_code}{'*' * len(national)}"
-    return f"+{number.country_code}{head}{'*' * hidden}{national[-3:]}"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ POST /api/pbx/aml/     AML SMS text ({"sms": "A\"ML=1;…", "from": "+62…"} or
                        ?from=) or the HTTPS form (form fields or JSON, as Android ELS sends).
 
 An AML position for a call that has not rung yet is stored and attached when the
-call arrives (answered 202 {"attached": false}). Bad input: 400 {"error", "field"},
+call arrives (answered 202 {"attached": false}). Bad input: 400 {"error", "code", "field"},
 nothing saved. A blocked number's ringing event: 200 {"blocked": true, "until": …}.
 """
 
@@ -22,21 +22,23 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from incidents import aml, services
+from incidents import aml
 from incidents.errors import OperationError
+from incidents.services import calls, pbx
 
 logger = logging.getLogger(__name__)
 
 
 def _error(message: str, field: str = "", status: int = 400) -> JsonResponse:
-    return JsonResponse(OperationError(message, field=field).as_json(), status=status)
+    body = OperationError(message, field=field, status=status).as_json()
+    return JsonResponse(body, status=status)
 
 
 def _authenticate(request: HttpRequest) -> JsonResponse | None:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return _error("missing 'Authorization: Bearer <PBX key>' header", "Authorization", 401)
-    if services.pbx_authenticate(header.removeprefix("Bearer ").strip()) is None:
+    if pbx.pbx_authenticate(header.removeprefix("Bearer ").strip()) is None:
         return _error("unknown or revoked PBX key", "Authorization", 401)
     return None
 
@@ -69,25 +71,24 @@ def _in_trial(request: HttpRequest) -> bool:
 @csrf_exempt
 @require_POST
 def pbx_events(request: HttpRequest) -> JsonResponse:
+    # Refusals (OperationError, AmlError) are answered by core.http as
+    # {"error", "code", "field"} with their status, like every API.
     denied = _authenticate(request)
     if denied is not None:
         return denied
-    try:
-        body = _json_body(request)
-        for name in ("event", "call_id", "caller", "trunk", "operator"):
-            if body.get(name) is not None and not isinstance(body[name], str | int):
-                raise OperationError(f"{name} must be a string", field=name)
-        result = services.pbx_event_record(
-            event=str(body.get("event", "")),
-            external_id=str(body.get("call_id", "")),
-            caller_raw=str(body.get("caller") or ""),
-            trunk=str(body.get("trunk") or ""),
-            at=_time(body.get("at")),
-            operator_username=str(body.get("operator") or ""),
-            is_test=_in_trial(request),
-        )
-    except OperationError as exc:
-        return JsonResponse(exc.as_json(), status=exc.status)
+    body = _json_body(request)
+    for name in ("event", "call_id", "caller", "trunk", "operator"):
+        if body.get(name) is not None and not isinstance(body[name], str | int):
+            raise OperationError(f"{name} must be a string", field=name)
+    result = calls.pbx_event_record(
+        event=str(body.get("event", "")),
+        external_id=str(body.get("call_id", "")),
+        caller_raw=str(body.get("caller") or ""),
+        trunk=str(body.get("trunk") or ""),
+        at=_time(body.get("at")),
+        operator_username=str(body.get("operator") or ""),
+        is_test=_in_trial(request),
+    )
     call = result.call
     answer: dict[str, Any] = {
         "ok": True,
@@ -108,29 +109,24 @@ def pbx_aml(request: HttpRequest) -> JsonResponse:
     denied = _authenticate(request)
     if denied is not None:
         return denied
-    try:
-        if request.content_type == "text/plain":
-            text = request.body.decode("utf-8", "replace")
-            location = aml.parse_aml_sms(text, caller_number=request.GET.get("from") or None)
+    if request.content_type == "text/plain":
+        text = request.body.decode("utf-8", "replace")
+        location = aml.parse_aml_sms(text, caller_number=request.GET.get("from") or None)
+        channel = "sms"
+    else:
+        if request.content_type == "application/json":
+            data = _json_body(request)
+        else:
+            data = {k: v for k, v in request.POST.items()}
+        if "sms" in data:
+            location = aml.parse_aml_sms(
+                str(data["sms"]), caller_number=str(data.get("from") or "") or None
+            )
             channel = "sms"
         else:
-            if request.content_type == "application/json":
-                data = _json_body(request)
-            else:
-                data = {k: v for k, v in request.POST.items()}
-            if "sms" in data:
-                location = aml.parse_aml_sms(
-                    str(data["sms"]), caller_number=str(data.get("from") or "") or None
-                )
-                channel = "sms"
-            else:
-                location = aml.parse_aml_https(data)
-                channel = "https"
-        report = services.aml_receive(location=location, channel=channel)
-    except aml.AmlError as exc:
-        return _error(str(exc), ",".join(exc.fields))
-    except OperationError as exc:
-        return JsonResponse(exc.as_json(), status=exc.status)
+            location = aml.parse_aml_https(data)
+            channel = "https"
+    report = calls.aml_receive(location=location, channel=channel)
     if report.call is not None:
         return JsonResponse({"ok": True, "attached": True, "call": report.call.external_id})
     return JsonResponse(

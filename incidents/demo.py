@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from accounts.models import User
+from incidents.models import Agency, AgencyMember, Incident, IncidentSettings, PbxCredential
+from incidents.services import dispatching, pbx
+from incidents.services import incidents as incident_services
 from tenants.models import Tenant
 
 # Known on purpose so `siaga112 pbx_simulate <slug>` can play the PBX in the demo.
@@ -83,10 +87,6 @@ STEPS = ["acknowledged", "departed", "arrived", "resolved"]
 
 def seed_tenant_demo(tenant: Tenant) -> None:
     """Agencies' responders, PBX credentials and sample operations for a demo tenant."""
-    from accounts.models import User
-    from incidents import services
-    from incidents.models import Agency, AgencyMember, Incident, IncidentSettings, PbxCredential
-
     slug = tenant.region.slug if tenant.region else ""
     with transaction.atomic():
         # Demo responders (created with the other demo users) join their agency.
@@ -97,7 +97,7 @@ def seed_tenant_demo(tenant: Tenant) -> None:
                 AgencyMember.objects.get_or_create(user=responder, defaults={"agency": agency})
         prefix = DEMO_PBX_KEY.split("_")[1]
         if not PbxCredential.objects.filter(key_prefix=prefix).exists():
-            services.pbx_credential_create(name="Demo PBX", actor=None, raw_key=DEMO_PBX_KEY)
+            pbx.pbx_credential_create(name="Demo PBX", actor=None, raw_key=DEMO_PBX_KEY)
         if slug in DEMO_AREAS:
             cfg = IncidentSettings.load()
             if cfg.area_min_lat is None:
@@ -111,8 +111,8 @@ def seed_tenant_demo(tenant: Tenant) -> None:
         ):
             if Incident.objects.filter(idempotency_key=key).exists():
                 continue
-            created = services.incident_create(
-                data=services.IncidentInput(
+            created = incident_services.incident_create(
+                data=incident_services.IncidentInput(
                     category=category,
                     description=text,
                     latitude=lat,
@@ -128,14 +128,14 @@ def seed_tenant_demo(tenant: Tenant) -> None:
             agency = Agency.objects.filter(code=agency_code).first() if agency_code else None
             if agency is None:
                 continue
-            (dispatch,) = services.dispatch_create(
+            (dispatch,) = dispatching.dispatch_create(
                 incident_id=created.incident.pk, agency_ids=[agency.pk], actor=operator
             )
             member = AgencyMember.objects.filter(agency=agency).select_related("user").first()
             for step in STEPS[:steps]:
                 if member is None:
                     break
-                services.dispatch_advance(
+                dispatching.dispatch_advance(
                     dispatch_id=dispatch.pk,
                     to_status=step,
                     actor=member.user,

@@ -11,9 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-# Indonesia's extent, generously rounded (Pulau Rote to Sabang, Sabang to Merauke).
-INDONESIA_LAT = (-11.2, 6.3)
-INDONESIA_LNG = (94.7, 141.2)
+from core.rules import INDONESIA_LAT, INDONESIA_LNG
 
 
 class IncidentSettings(models.Model):

@@ -15,7 +15,6 @@ from accounts.models import Role
 from incidents.models import Agency, Call, Dispatch, Incident
 
 OPERATIONS = (Role.CALL_TAKER, Role.SUPERVISOR)
-TENANT_STAFF = (Role.CALL_TAKER, Role.SUPERVISOR, Role.OPD_RESPONDER, Role.PEMDA_ADMIN, Role.VIEWER)
 
 
 def _ok(user: Any, *roles: str) -> bool:
@@ -51,8 +50,13 @@ def can_view_dashboard(user: Any) -> bool:
     return _ok(user, Role.SUPERVISOR, Role.VIEWER, Role.PEMDA_ADMIN, Role.CALL_TAKER)
 
 
-def can_refer(user: Any) -> bool:
-    return _ok(user, *OPERATIONS)
+def can_view_handover(user: Any) -> bool:
+    return _ok(user, Role.SUPERVISOR, Role.VIEWER)
+
+
+def is_responder(user: Any) -> bool:
+    """An OPD agency's responder: the OPD console and the dispatch steps."""
+    return _ok(user, Role.OPD_RESPONDER)
 
 
 def sees_caller_number(user: Any) -> bool:

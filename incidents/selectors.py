@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,11 +11,13 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from incidents import aml
+from accounts.models import TENANT_ROLES, Role, User
+from core.rules import InvalidPhoneNumber, distance_m, mask_phone, overdue_reason
 from incidents.models import (
     ACTIVE_DISPATCH,
     OPEN_STATUSES,
     Agency,
+    AgencyMember,
     Call,
     CallState,
     CallType,
@@ -24,9 +27,38 @@ from incidents.models import (
     Incident,
     IncidentSettings,
     NumberBlock,
+    PbxCredential,
     RoutingRule,
+    TimelineEntry,
 )
-from incidents.services import RINGING_STALE_SECONDS, dispatch_overdue_reason, distance_m
+
+# A ringing call nobody ended is not shown forever.
+RINGING_STALE_SECONDS = 600
+
+
+def dispatch_overdue_reason(dispatch: Dispatch, category: Category, now: datetime) -> str:
+    """"ack", "arrive" or "": the category's targets applied to this dispatch."""
+    return overdue_reason(
+        active=dispatch.status in ACTIVE_DISPATCH,
+        acknowledged=dispatch.status != DispatchStatus.PENDING,
+        arrived=dispatch.arrived_at is not None,
+        dispatched_at=dispatch.dispatched_at,
+        ack_target_minutes=category.ack_target_minutes,
+        arrive_target_minutes=category.arrive_target_minutes,
+        now=now,
+    )
+
+
+def active_block(number: str, now: datetime | None = None) -> NumberBlock | None:
+    """The block that stops calls from `number` now, if any."""
+    now = now or timezone.now()
+    return (
+        NumberBlock.objects.filter(
+            number=number, lifted_at__isnull=True, blocked_from__lte=now, blocked_until__gt=now
+        )
+        .order_by("-blocked_until")
+        .first()
+    )
 
 
 def ringing_calls(now: datetime | None = None) -> QuerySet[Call]:
@@ -273,8 +305,8 @@ def display_caller(number: str, *, full: bool) -> str:
     if full:
         return number
     try:
-        return aml.mask_phone(number)
-    except aml.InvalidPhoneNumber:
+        return mask_phone(number)
+    except InvalidPhoneNumber:
         return "***"
 
 
@@ -301,28 +333,6 @@ def open_dispatches_query() -> QuerySet[Dispatch]:
     )
 
 
-def referral_inbox() -> list[Any]:
-    from referrals.selectors import inbox_for
-    from tenants.db import current_schema
-
-    return list(inbox_for(current_schema()))
-
-
-def referral_updates(referral_id: int | None) -> list[Any]:
-    if referral_id is None:
-        return []
-    from referrals.selectors import updates_for
-
-    return list(updates_for(referral_id))
-
-
-def referral_neighbours() -> list[Any]:
-    from referrals.selectors import neighbour_tenants
-    from tenants.db import current_schema
-
-    return list(neighbour_tenants(current_schema()))
-
-
 def incident_search(
     user_query: QuerySet[Incident], q: str = "", status: str = ""
 ) -> QuerySet[Incident]:
@@ -336,3 +346,55 @@ def incident_search(
             Q(reference__icontains=q) | Q(address__icontains=q) | Q(description__icontains=q)
         )
     return query.order_by("-created_at")
+
+
+# --- what the screens list ---------------------------------------------------------------
+
+
+def active_categories() -> QuerySet[Category]:
+    return Category.objects.filter(active=True)
+
+
+def active_agencies(*, exclude: Iterable[int] = ()) -> QuerySet[Agency]:
+    return Agency.objects.filter(active=True).exclude(pk__in=list(exclude))
+
+
+def all_agencies() -> QuerySet[Agency]:
+    return Agency.objects.all()
+
+
+def incident_timeline(incident: Incident) -> QuerySet[TimelineEntry]:
+    return incident.timeline.select_related("dispatch__agency").all()
+
+
+def past_blocks(limit: int = 50) -> QuerySet[NumberBlock]:
+    """Blocks no longer in force (lifted or expired), newest first."""
+    return NumberBlock.objects.exclude(pk__in=active_blocks().values("pk"))[:limit]
+
+
+def staff_rows() -> list[dict[str, Any]]:
+    """Every user of this Pemda with their responder agency (if any)."""
+    members = {m.user_id: m.agency for m in AgencyMember.objects.select_related("agency")}
+    return [
+        {"user": u, "agency": members.get(u.pk)} for u in User.objects.order_by("role", "username")
+    ]
+
+
+def tenant_role_choices() -> list[tuple[str, Any]]:
+    return [(value, label) for value, label in Role.choices if value in TENANT_ROLES]
+
+
+def category_rows() -> list[dict[str, Any]]:
+    """Categories with the codes of the agencies their routing suggests, in order."""
+    rules: dict[int, list[str]] = {}
+    for rule in RoutingRule.objects.select_related("agency").order_by("order"):
+        rules.setdefault(rule.category_id, []).append(rule.agency.code)
+    return [{"category": c, "agency_codes": rules.get(c.pk, [])} for c in Category.objects.all()]
+
+
+def pbx_credentials() -> QuerySet[PbxCredential]:
+    return PbxCredential.objects.all()
+
+
+def incident_settings() -> IncidentSettings:
+    return IncidentSettings.load()

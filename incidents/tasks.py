@@ -7,21 +7,16 @@ import logging
 from celery import shared_task
 from django_tenants.utils import schema_context
 
-logger = logging.getLogger(__name__)
+from incidents.services.dispatching import dispatches_escalate
+from tenants.selectors import pemda_tenants
 
-ESCALATING_STATUSES = ("trial", "live")
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="incidents.escalate_overdue_all")
 def escalate_overdue_all() -> int:
     """Public-schema beat job: one escalation task per tenant in trial or live."""
-    from tenants.models import Tenant
-
-    schemas = list(
-        Tenant.objects.filter(status__in=ESCALATING_STATUSES, is_template=False)
-        .exclude(schema_name="public")
-        .values_list("schema_name", flat=True)
-    )
+    schemas = list(pemda_tenants(operating=True).values_list("schema_name", flat=True))
     for schema in schemas:
         # The tenant-aware app stamps the current schema on the message.
         with schema_context(schema):
@@ -32,6 +27,4 @@ def escalate_overdue_all() -> int:
 @shared_task(name="incidents.escalate_overdue")
 def escalate_overdue() -> int:
     """Runs in one tenant's schema: mark its overdue dispatches escalated."""
-    from incidents.services import dispatches_escalate
-
     return dispatches_escalate()

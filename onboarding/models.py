@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.rules import INDONESIA_LAT, INDONESIA_LNG
+
 
 class Stage(models.TextChoices):
     NOT_STARTED = "not_started", _("Not started")
@@ -136,12 +138,12 @@ class Application(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(latitude__isnull=True)
-                | models.Q(latitude__gte=-11.2, latitude__lte=6.3),
+                | models.Q(latitude__gte=INDONESIA_LAT[0], latitude__lte=INDONESIA_LAT[1]),
                 name="application_latitude_in_indonesia",
             ),
             models.CheckConstraint(
                 condition=models.Q(longitude__isnull=True)
-                | models.Q(longitude__gte=94.7, longitude__lte=141.2),
+                | models.Q(longitude__gte=INDONESIA_LNG[0], longitude__lte=INDONESIA_LNG[1]),
                 name="application_longitude_in_indonesia",
             ),
         ]
@@ -304,21 +306,3 @@ class Regulation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"
-
-
-class AdminInvitation(models.Model):
-    """One-time link for the first Pemda-admin account of a new tenant.
-    Only the SHA-256 of the token is stored; the token itself travels by email."""
-
-    region = models.ForeignKey("tenants.Region", on_delete=models.CASCADE, related_name="+")
-    email = models.EmailField(blank=True)
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-
-    def __str__(self) -> str:
-        return f"Invitation {self.region_id}"

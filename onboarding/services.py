@@ -17,12 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.invitations import invitation_create
-from accounts.models import User
+from accounts.models import AdminInvitation, User
 from audit.services import Target, record, snapshot
+from core.errors import Conflict, DomainError, Invalid
 from onboarding import selectors
 from onboarding.models import (
     STAGE_ORDER,
-    AdminInvitation,
     Application,
     Launch,
     OperatorRouting,
@@ -42,7 +42,7 @@ from onboarding.validators import (
     validate_not_future,
 )
 from tenants.models import Region, Tenant
-from tenants.services import tenant_status_set
+from tenants.services import tenant_set_status
 
 logger = logging.getLogger(__name__)
 
@@ -54,15 +54,18 @@ TENANT_STATUS_FOR_STAGE = {
 }
 
 
-class OnboardingError(Exception):
-    """A domain rule refused the change; `message` is for the person."""
+class OnboardingError(DomainError):
+    """A domain rule refused the change; `message` is for the person (400)."""
+
+    code = "onboarding"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
-        self.message = message
 
 
-class MissingEvidence(OnboardingError):
+class MissingEvidence(OnboardingError, Invalid):
+    code = "missing_evidence"
+
     def __init__(self, stage: str, missing: list[str]) -> None:
         self.stage = stage
         self.missing = missing
@@ -72,7 +75,10 @@ class MissingEvidence(OnboardingError):
         )
 
 
-class VersionConflict(OnboardingError):
+class VersionConflict(OnboardingError, Conflict):
+    code = "version_conflict"
+    status = 409
+
     def __init__(self) -> None:
         super().__init__(
             _(
@@ -82,8 +88,8 @@ class VersionConflict(OnboardingError):
         )
 
 
-class StageError(OnboardingError):
-    pass
+class StageError(OnboardingError, Invalid):
+    code = "stage"
 
 
 def _timeline(
@@ -128,7 +134,7 @@ def _move(
 def _tenant_status_follow(region_id: str, stage: str, actor: User | None) -> None:
     status = TENANT_STATUS_FOR_STAGE.get(Stage(stage))
     if status is not None:
-        tenant_status_set(region_id=region_id, status=status, actor=actor)
+        tenant_set_status(region_id=region_id, status=status, actor=actor)
 
 
 def _audit_target(onboarding: PemdaOnboarding) -> Target:

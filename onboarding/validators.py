@@ -11,9 +11,12 @@ from django.core.files.base import File
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.rules import INDONESIA_LAT, INDONESIA_LNG
+
 MAX_LETTER_BYTES = 10 * 1024 * 1024
-LAT_RANGE = (Decimal("-11.2"), Decimal("6.3"))
-LNG_RANGE = (Decimal("94.7"), Decimal("141.2"))
+# Compared as Decimal: the coordinates are DecimalFields, and 6.3 as a float is not 6.3.
+LAT_RANGE = (Decimal(str(INDONESIA_LAT[0])), Decimal(str(INDONESIA_LAT[1])))
+LNG_RANGE = (Decimal(str(INDONESIA_LNG[0])), Decimal(str(INDONESIA_LNG[1])))
 
 
 def validate_letter(upload: File) -> None:

@@ -418,11 +418,11 @@ def pemda_action(request: HttpRequest, code: str, action: str) -> HttpResponse:
         else:
             _save_evidence(action, region_code, actor, data)
             messages.success(request, _("Saved."))
-    except services.VersionConflict as exc:
-        onboarding = access_pemda(request.user, code)
-        return _render_pemda(request, onboarding, error=exc.message, status=409)
     except services.OnboardingError as exc:
-        return _render_pemda(request, onboarding, error=exc.message, status=400)
+        if isinstance(exc, services.VersionConflict):
+            # Show the stage as it is now, which is what the person must reload to see.
+            onboarding = access_pemda(request.user, code)
+        return _render_pemda(request, onboarding, error=exc.message, status=exc.error_status())
     except ValidationError as exc:
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)

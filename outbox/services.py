@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any
 
 import requests
+from celery import Signature, current_app
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.serializers.json import DjangoJSONEncoder
@@ -24,12 +25,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context
-from siaga112.observability import scrub_text
 
+from core.errors import DomainError
+from core.observability import scrub_text
 from outbox.conf import outbox_setting
 from outbox.models import OutboxMessage
 from outbox.signing import sign
 from tenants.db import current_schema
+from tenants.selectors import pemda_tenants
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ MAX_ERROR_CHARS = 1000
 USER_AGENT = "Siaga112-Outbox/1"
 
 
-class OutboxError(ValidationError):
+class OutboxError(ValidationError, DomainError):
     """Bad input to the outbox: a message a person (the Pemda admin who set up
     the receiver) can act on."""
 
@@ -93,14 +96,21 @@ def _validate(*, channel: str, receiver: str, payload: Any, dedupe_key: str, sec
                           code="payload") from None
 
 
+# By name, not by import: outbox.tasks calls these services, so importing it back
+# would close a cycle. OutboxConfig.ready() registers the task in every process, so
+# the signature resolves to it (eager mode included), as `outbox_deliver.delay` did.
+DELIVER_TASK = "outbox.deliver"
+
+
+def _deliver_task(message_id: int) -> Signature:
+    return current_app.signature(DELIVER_TASK, args=[message_id])
+
+
 def _schedule_delivery(message_id: int, schema: str) -> None:
     """After commit: hand the message to a worker. A broker outage must not reach
     the request that already committed; the row stays pending for the sweep."""
-    from outbox.tasks import outbox_deliver
-
     try:
-        outbox_deliver.apply_async(
-            args=[message_id],
+        _deliver_task(message_id).apply_async(
             # The schema the row lives in, fixed now: the commit may happen after
             # the caller has left the tenant's schema_context.
             headers={"_schema_name": schema},
@@ -319,19 +329,15 @@ def outbox_due_ids(*, limit: int = 500) -> list[int]:
 
 def outbox_sweep_schema() -> int:
     """Re-enqueue the due messages of the current schema; returns how many."""
-    from outbox.tasks import outbox_deliver
-
     ids = outbox_due_ids()
     for message_id in ids:
-        outbox_deliver.delay(message_id)
+        _deliver_task(message_id).delay()
     return len(ids)
 
 
 def outbox_sweep_all() -> dict[str, int]:
     """Every Pemda schema: re-enqueue what is due. Returns {schema: count} for the
     schemas that had something."""
-    from tenants.selectors import pemda_tenants
-
     found: dict[str, int] = {}
     schemas = list(pemda_tenants().order_by("schema_name").values_list("schema_name", flat=True))
     for schema in schemas:
@@ -357,8 +363,6 @@ def outbox_purge_schema(*, before: datetime) -> int:
 
 def outbox_purge_all() -> int:
     """Every Pemda schema: apply the retention period (RETENTION_DAYS)."""
-    from tenants.selectors import pemda_tenants
-
     before = timezone.now() - timedelta(days=float(outbox_setting("RETENTION_DAYS")))
     total = 0
     for schema in pemda_tenants().order_by("schema_name").values_list("schema_name", flat=True):

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 
 from referrals.models import Referral, ReferralUpdate
-from referrals.services import RECEIVING_STATUSES, ReferralNotFound
 from tenants.models import Tenant
 from tenants.selectors import pemda_tenants
 
@@ -25,19 +24,8 @@ def sent_by(schema: str) -> QuerySet[Referral]:
 
 def updates_for(referral_id: int) -> QuerySet[ReferralUpdate]:
     """The referral's timeline, oldest first (both sides' entries).
-    Check the caller is a party first: access_referral."""
+    Check the caller is a party first: referrals.services.access_referral."""
     return ReferralUpdate.objects.filter(referral_id=referral_id).order_by("at", "id")
-
-
-def access_referral(schema: str, referral_id: int) -> Referral:
-    """The referral if `schema` is one of its two parties; else ReferralNotFound
-    (the same for missing and forbidden)."""
-    referral = Referral.objects.filter(pk=referral_id).first()
-    if referral is None or referral.party(schema) is None:
-        from django.utils.translation import gettext as _
-
-        raise ReferralNotFound(_("Referral not found."), code="not_found")
-    return referral
 
 
 def neighbour_tenants(schema: str) -> QuerySet[Tenant]:
@@ -49,8 +37,7 @@ def neighbour_tenants(schema: str) -> QuerySet[Tenant]:
         .first()
     )
     return (
-        pemda_tenants()
-        .filter(status__in=RECEIVING_STATUSES)
+        pemda_tenants(operating=True)
         .exclude(schema_name=schema)
         .annotate(
             same_province=Case(

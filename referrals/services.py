@@ -16,16 +16,19 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name
-from siaga112.observability import PERSONAL_KEYS, scrub_text
 
+from core.errors import DomainError, NotFound
+from core.observability import PERSONAL_KEYS, scrub_text
+from core.rules import INDONESIA_LAT, INDONESIA_LNG
 from referrals.models import Referral, ReferralStatus, ReferralUpdate
 from tenants.db import current_schema
 from tenants.models import Tenant
+from tenants.selectors import OPERATING_STATUSES, pemda_tenants
 
 logger = logging.getLogger(__name__)
 
 # A referral may go to a Pemda that takes real or trial calls.
-RECEIVING_STATUSES = (Tenant.Status.TRIAL, Tenant.Status.LIVE)
+RECEIVING_STATUSES = OPERATING_STATUSES
 # Keys that carry caller data whatever their value (the incident's address is
 # where help is needed, not personal data, so it is allowed).
 CALLER_KEYS = frozenset(PERSONAL_KEYS - {"address"}) | {
@@ -33,9 +36,6 @@ CALLER_KEYS = frozenset(PERSONAL_KEYS - {"address"}) | {
 }
 MAX_PAYLOAD_BYTES = 16_000
 MAX_TEXT = 2000
-# Rough Indonesian bounding box (Sabang–Merauke, Miangas–Rote).
-LAT_RANGE = (-11.5, 6.5)
-LNG_RANGE = (94.0, 141.5)
 
 _RANK = {
     ReferralStatus.SENT: 0,
@@ -47,11 +47,12 @@ _RANK = {
 _FINAL = {ReferralStatus.DECLINED, ReferralStatus.CLOSED}
 
 
-class ReferralError(ValidationError):
-    """Bad input or a step out of order; the message says what to do."""
+class ReferralError(ValidationError, DomainError):
+    """Bad input or a step out of order; the message says what to do. Still a
+    django ValidationError (`messages`, `code`) for the callers that read it so."""
 
 
-class ReferralNotFound(ReferralError):
+class ReferralNotFound(ReferralError, NotFound):
     """No such referral for this Pemda (missing and forbidden look the same)."""
 
 
@@ -59,12 +60,17 @@ def _not_found() -> ReferralNotFound:
     return ReferralNotFound(_("Referral not found."), code="not_found")
 
 
+def access_referral(schema: str, referral_id: int) -> Referral:
+    """The referral if `schema` is one of its two parties; else ReferralNotFound
+    (the same for missing and forbidden)."""
+    referral = Referral.objects.filter(pk=referral_id).first()
+    if referral is None or referral.party(schema) is None:
+        raise _not_found()
+    return referral
+
+
 def _pemda(schema: str) -> Tenant | None:
-    return (
-        Tenant.objects.filter(schema_name=schema, region__isnull=False, is_template=False)
-        .select_related("region")
-        .first()
-    )
+    return pemda_tenants().filter(schema_name=schema).first()
 
 
 def _acting_as(schema: str) -> None:
@@ -114,7 +120,7 @@ def _validate_payload(payload: Any) -> dict[str, Any]:
     category = payload.get("category", payload.get("category_code"))
     if not isinstance(category, str) or not category.strip():
         raise ReferralError(_("A referral needs the incident's category."), code="category")
-    for key, (low, high) in (("lat", LAT_RANGE), ("lng", LNG_RANGE)):
+    for key, (low, high) in (("lat", INDONESIA_LAT), ("lng", INDONESIA_LNG)):
         if key not in payload or payload[key] in (None, ""):
             continue
         try:

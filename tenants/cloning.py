@@ -19,6 +19,8 @@ from pathlib import Path
 
 from django.db import connection
 
+from core.pgserver import bundled_binary
+
 _SKIP_LINE = re.compile(r"^(SET |SELECT pg_catalog\.set_config|--)|pg_attver=")
 _lock = threading.Lock()
 _cache: dict[str, Snapshot] = {}
@@ -37,9 +39,7 @@ class CloneUnavailable(RuntimeError):
 
 
 def _pg_dump_binary() -> Path:
-    from siaga112.embedded import import_pgserver
-
-    path = Path(import_pgserver().__file__).parent / "pginstall" / "bin" / "pg_dump"
+    path = bundled_binary("pg_dump")
     if not path.exists():
         raise CloneUnavailable("pg_dump is not bundled with this pgserver install")
     return path

@@ -14,6 +14,12 @@ def regencies(*, province_code: str | None = None) -> QuerySet[Region]:
     return qs
 
 
-def pemda_tenants() -> QuerySet[Tenant]:
-    """Tenants that are a Pemda's call center (not public, not the template)."""
-    return Tenant.objects.filter(region__isnull=False, is_template=False).select_related("region")
+# A Pemda whose center takes calls: real ones (live) or test ones (trial).
+OPERATING_STATUSES = (Tenant.Status.TRIAL, Tenant.Status.LIVE)
+
+
+def pemda_tenants(*, operating: bool = False) -> QuerySet[Tenant]:
+    """Tenants that are a Pemda's call center (not public, not the template); with
+    `operating`, only those in trial or live. The one way to list Pemda."""
+    query = Tenant.objects.filter(region__isnull=False, is_template=False).select_related("region")
+    return query.filter(status__in=OPERATING_STATUSES) if operating else query

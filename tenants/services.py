@@ -171,6 +171,34 @@ def schema_name_for(region: Region) -> str:
     return "pemda_" + region.code.replace(".", "_")
 
 
+@transaction.atomic
+def tenant_set_status(*, region_id: str, status: str, actor: object | None = None) -> int:
+    """The one way another app changes a Pemda tenant's status (onboarding does,
+    as its stage moves). Returns how many tenants it applies to: 0 while the
+    Pemda has no tenant yet (it is provisioned after commit, and starts as
+    installed). A real change writes an audit row in the same transaction."""
+    if status not in Tenant.Status.values or status == Tenant.Status.PLATFORM:
+        raise ValueError(f"{status!r} is not a Pemda tenant status")
+    tenants = list(
+        Tenant.objects.select_for_update().filter(region_id=region_id, is_template=False)
+    )
+    for tenant in tenants:
+        before = tenant.status
+        if before == status:
+            continue
+        Tenant.objects.filter(pk=tenant.pk).update(status=status)
+        tenant.status = status
+        record(
+            actor=actor,
+            action="tenant.status_changed",
+            target=tenant,
+            before={"status": before},
+            after={"status": status},
+        )
+        logger.info("tenant.status_set", extra={"region": region_id, "status": status})
+    return len(tenants)
+
+
 @dataclass(frozen=True)
 class ProvisionResult:
     tenant: Tenant
@@ -228,26 +256,3 @@ def tenant_provision(*, region: Region, is_demo: bool = False) -> ProvisionResul
         extra={"schema": tenant.schema_name, "region": region.code, "seconds": round(seconds, 3)},
     )
     return ProvisionResult(tenant, True, seconds)
-
-
-@transaction.atomic
-def tenant_status_set(*, region_id: str, status: str, actor: object | None) -> Tenant | None:
-    """Move a Pemda's tenant to `status` (onboarding follows its stages with
-    this); audited when it changes. None if the Pemda has no tenant yet."""
-    if status not in Tenant.Status.values:
-        raise ValueError(f"unknown tenant status {status!r}")
-    tenant = Tenant.objects.select_for_update().filter(region_id=region_id).first()
-    if tenant is None or tenant.status == status:
-        return tenant
-    before = tenant.status
-    tenant.status = status
-    tenant.save(update_fields=["status"])
-    record(
-        actor=actor,
-        action="tenant.status_changed",
-        target=tenant,
-        before={"status": before},
-        after={"status": status},
-    )
-    logger.info("tenant.status_changed", extra={"region": region_id, "from": before, "to": status})
-    return tenant

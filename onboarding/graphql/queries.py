@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import graphene
-from graphql import GraphQLError
 
+from core.errors import Forbidden, NotFound
 from onboarding import policies, selectors
 from onboarding.graphql.types import (
     OnboardingStatusType,
@@ -24,7 +24,7 @@ DENIED = "Permission denied: onboarding data is for national and provincial offi
 def _principal(info: Any) -> Any:
     user = info.context.user
     if not policies.can_query_api(user):
-        raise GraphQLError(DENIED, extensions={"code": "PERMISSION_DENIED"})
+        raise Forbidden(DENIED, code="PERMISSION_DENIED")
     return user
 
 
@@ -34,9 +34,7 @@ def _province_filter(principal: Any, province_code: str | None) -> str | None:
     if scope is None:
         return province_code or None
     if province_code and province_code != scope:
-        raise GraphQLError(
-            "Permission denied: outside your province.", extensions={"code": "PERMISSION_DENIED"}
-        )
+        raise Forbidden("Permission denied: outside your province.", code="PERMISSION_DENIED")
     return scope
 
 
@@ -44,9 +42,7 @@ def _region(principal: Any, region_code: str) -> Region:
     region = Region.objects.filter(pk=region_code, kind=Region.Kind.REGENCY).first()
     if region is None or not policies.can_query_region(principal, region):
         # Same answer for missing and out of scope.
-        raise GraphQLError(
-            f"No Pemda {region_code} in your scope.", extensions={"code": "NOT_FOUND"}
-        )
+        raise NotFound(f"No Pemda {region_code} in your scope.", code="NOT_FOUND")
     return region
 
 

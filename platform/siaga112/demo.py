@@ -25,8 +25,14 @@ from accounts.models import Role, User
 from incidents.demo import DEMO_PBX_KEY, seed_tenant_demo
 from onboarding.demo import seed_onboarding_demo
 from onboarding.models import STAGE_ORDER, PemdaOnboarding, Stage, StageTransition
+from onboarding.services import TENANT_STATUS_FOR_STAGE
 from tenants.models import Region, Tenant
-from tenants.services import public_tenant_ensure, regions_load, tenant_provision
+from tenants.services import (
+    public_tenant_ensure,
+    regions_load,
+    tenant_provision,
+    tenant_set_status,
+)
 
 DEMO_PASSWORD = "Siaga112-demo!"
 SIDOARJO_LAUNCH = dt.date(2022, 6, 20)
@@ -51,12 +57,6 @@ SPREAD = {
     Stage.INSTALLATION: 6,
     Stage.VERIFICATION: 12,
     Stage.APPLICATION: 18,
-}
-STAGE_TO_TENANT_STATUS = {
-    Stage.INSTALLATION: Tenant.Status.INSTALLED,
-    Stage.TRAINING: Tenant.Status.TRAINING,
-    Stage.TRIAL: Tenant.Status.TRIAL,
-    Stage.LAUNCHED: Tenant.Status.LIVE,
 }
 TENANT_DEMO_USERS = [
     ("operator1", Role.CALL_TAKER, "Operator Satu"),
@@ -252,10 +252,10 @@ def seed_demo(*, provision: bool = True) -> DemoSummary:
     tenants = 0
     if provision:
         for code, item in sorted(plan.items()):
-            if item.stage in STAGE_TO_TENANT_STATUS:
-                result = tenant_provision(region=regencies[code], is_demo=True)
-                Tenant.objects.filter(pk=result.tenant.pk).update(
-                    status=STAGE_TO_TENANT_STATUS[Stage(item.stage)]
+            if item.stage in TENANT_STATUS_FOR_STAGE:
+                tenant_provision(region=regencies[code], is_demo=True)
+                tenant_set_status(
+                    region_id=code, status=TENANT_STATUS_FOR_STAGE[Stage(item.stage)]
                 )
                 tenants += 1
         for slug in DEMO_TENANT_SLUGS:

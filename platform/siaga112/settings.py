@@ -127,6 +127,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "siaga112.middleware.TenantTimezoneMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so it is the first to see a view's exception: one mapping for DomainError.
+    "core.http.DomainErrorMiddleware",
 ]
 
 TEMPLATES = [
@@ -289,9 +291,9 @@ LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"scrub_pii": {"()": "siaga112.observability.ScrubPersonalDataFilter"}},
+    "filters": {"scrub_pii": {"()": "core.observability.ScrubPersonalDataFilter"}},
     "formatters": {
-        "structured": {"()": "siaga112.observability.StructuredFormatter"},
+        "structured": {"()": "core.observability.StructuredFormatter"},
     },
     "handlers": {
         "console": {
@@ -309,7 +311,7 @@ LOGGING = {
 
 SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
 if SENTRY_DSN:
-    from siaga112.observability import init_sentry
+    from core.observability import init_sentry
 
     init_sentry(dsn=SENTRY_DSN, environment=os.environ.get("SENTRY_ENVIRONMENT", "production"))
 

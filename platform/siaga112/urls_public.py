@@ -2,8 +2,8 @@
 
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
-from graphene_django.views import GraphQLView
 
+from core.graphql import GraphQLView
 from siaga112.schema import public_schema
 from siaga112.urls_common import common_urlpatterns
 
@@ -13,6 +13,6 @@ urlpatterns = [
     # token for integrations; the views check permission on every field.
     path("graphql/", csrf_exempt(GraphQLView.as_view(graphiql=True, schema=public_schema)),
          name="graphql"),
-    path("", include("audit.urls_public")),
+    path("", include("reporting.urls_public")),
     path("", include("onboarding.urls")),
 ]

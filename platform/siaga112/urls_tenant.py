@@ -2,8 +2,8 @@
 
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
-from graphene_django.views import GraphQLView
 
+from core.graphql import GraphQLView
 from siaga112.schema import tenant_schema
 from siaga112.urls_common import common_urlpatterns
 
@@ -12,6 +12,6 @@ urlpatterns = [
     path("graphql/", csrf_exempt(GraphQLView.as_view(graphiql=True, schema=tenant_schema)),
          name="graphql"),
     path("", include("onboarding.urls_tenant")),
-    path("", include("audit.urls_tenant")),
+    path("", include("reporting.urls_tenant")),
     path("", include("incidents.urls")),
 ]

@@ -12,7 +12,7 @@ from accounts.models import User
 from audit.models import AuditEntry
 from audit.services import MASK, Target, diff, record, snapshot, tracking
 from tenants.models import Tenant
-from tenants.services import tenant_status_set
+from tenants.services import tenant_set_status
 
 
 def test_diff_keeps_only_changed_fields():
@@ -71,7 +71,7 @@ def test_a_rolled_back_change_leaves_no_audit_row(tenant_c):
     rows = AuditEntry.objects.filter(action="tenant.status_changed", target_id=str(tenant_c.pk))
     count = rows.count()
     with pytest.raises(RuntimeError), transaction.atomic():
-        tenant_status_set(region_id=tenant_c.region_id, status=target, actor=None)
+        tenant_set_status(region_id=tenant_c.region_id, status=target, actor=None)
         assert rows.count() == count + 1
         raise RuntimeError("the caller fails after the write")
     assert Tenant.objects.get(pk=tenant_c.pk).status == before
@@ -97,12 +97,12 @@ def test_the_audit_row_commits_with_the_change(committed):
     original = tenant.status
     changed = "live" if original != "live" else "trial"
     try:
-        tenant_status_set(region_id=tenant.region_id, status=changed, actor=None)
+        tenant_set_status(region_id=tenant.region_id, status=changed, actor=None)
         status, rows = _other_connection_sees(tenant.pk)
         assert status == changed
         assert rows[-1] == ("tenant.status_changed", {"status": changed})
     finally:
-        tenant_status_set(region_id=tenant.region_id, status=original, actor=None)
+        tenant_set_status(region_id=tenant.region_id, status=original, actor=None)
         # Leave the shared database as found: the purge path of the trigger.
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL siaga112.purge = 'on'")

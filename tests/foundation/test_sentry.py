@@ -4,7 +4,8 @@ import sentry_sdk
 from django.db import connection
 from django_tenants.utils import schema_context
 from sentry_sdk.transport import Transport
-from siaga112.observability import FILTERED, init_sentry, scrub_text
+
+from core.observability import FILTERED, init_sentry, scrub_text
 
 
 class CapturingTransport(Transport):

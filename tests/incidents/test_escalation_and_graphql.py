@@ -13,18 +13,19 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from incidents import services
 from incidents.models import Agency, Dispatch, Incident, TimelineEntry
+from incidents.services import dispatching
+from incidents.services import incidents as incident_services
 
 
 def _dispatched(tenant, key, minutes_ago, category="fire", agency="damkar"):
     with schema_context(tenant.schema_name):
         op = User.objects.get(username="operator1")
-        inc = services.incident_create(
-            data=services.IncidentInput(category=category, description="esc", latitude=2.66,
+        inc = incident_services.incident_create(
+            data=incident_services.IncidentInput(category=category, description="esc", latitude=2.66,
                                         longitude=98.66, address="e", idempotency_key=key),
             actor=op, is_test=True, force=True).incident
-        (d,) = services.dispatch_create(incident_id=inc.pk,
+        (d,) = dispatching.dispatch_create(incident_id=inc.pk,
                                         agency_ids=[Agency.objects.get(code=agency).pk], actor=op)
         Dispatch.objects.filter(pk=d.pk).update(dispatched_at=timezone.now() - timedelta(minutes=minutes_ago))
         return inc, Dispatch.objects.get(pk=d.pk)
@@ -34,12 +35,12 @@ def test_escalation_marks_overdue_once_per_reason(tenant_a, as_user):
     late_inc, late = _dispatched(tenant_a, "esc-1", minutes_ago=4)   # fire: ack within 3
     fresh_inc, fresh = _dispatched(tenant_a, "esc-2", minutes_ago=1)
     with schema_context(tenant_a.schema_name):
-        assert services.dispatches_escalate() >= 1
+        assert dispatching.dispatches_escalate() >= 1
         late.refresh_from_db()
         fresh.refresh_from_db()
         assert late.escalation_reason == "ack" and late.escalated_at is not None
         assert fresh.escalated_at is None
-        assert services.dispatches_escalate() == 0  # nothing new
+        assert dispatching.dispatches_escalate() == 0  # nothing new
         assert TimelineEntry.objects.filter(dispatch=late, kind="escalated").count() == 1
     # Red on the lists that show it.
     board = as_user(tenant_a, "supervisor").get("/supervisor/board/").content.decode()
@@ -57,7 +58,7 @@ def test_escalation_marks_overdue_once_per_reason(tenant_a, as_user):
         Dispatch.objects.filter(pk=late.pk).update(
             status="acknowledged", acknowledged_at=timezone.now(),
             dispatched_at=timezone.now() - timedelta(minutes=16))
-        assert services.dispatches_escalate() >= 1
+        assert dispatching.dispatches_escalate() >= 1
         late.refresh_from_db()
         assert late.escalation_reason == "arrive"
 

@@ -4,6 +4,7 @@ refused with the field named and nothing saved, outside-area warning."""
 from __future__ import annotations
 
 import uuid
+from zoneinfo import ZoneInfo
 
 import pytest
 from django_tenants.utils import schema_context
@@ -174,6 +175,18 @@ def test_dispatch_writes_outbox_rows_in_the_same_transaction(tenant_a, as_user):
         assert "(2.64010, 98.14010)" in text and text.count(" WIB") == 1
         assert "http://dairi.localhost:8000/opd/" in text
         assert "{'" not in text and (incident.caller or "+62") not in text
+        # The template (incidents/email/dispatch.txt) renders exactly these facts.
+        local = dispatch.dispatched_at.astimezone(ZoneInfo("Asia/Jakarta"))
+        assert text == "\n".join([
+            f"Penugasan baru untuk {agency.name}",
+            "",
+            f"Kejadian : {incident.reference} - {incident.category.name} (P{incident.priority})",
+            f"Lokasi   : {incident.address} (2.64010, 98.14010)",
+            f"Uraian   : {incident.description}",
+            f"Diteruskan: {local:%d-%m-%Y %H:%M} WIB",
+            "",
+            "Terima dan perbarui status di konsol OPD: http://dairi.localhost:8000/opd/",
+        ])
 
 
 def test_version_conflict_and_wrong_agency(tenant_a, as_user, make_user):

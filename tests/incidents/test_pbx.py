@@ -10,9 +10,9 @@ import pytest
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from incidents import services
 from incidents.demo import DEMO_PBX_KEY
 from incidents.models import AmlReport, Call, NumberBlock, PbxEvent
+from incidents.services import pbx
 
 from .conftest import pbx_post
 
@@ -34,8 +34,8 @@ def test_events_need_a_valid_key(tenant_a, client_for):
     r = pbx_post(c, "/api/pbx/events/", body, key="pbx_demo112_wrong-secret-0123456789")
     assert r.status_code == 401 and r.json()["field"] == "Authorization"
     with schema_context(tenant_a.schema_name):
-        cred, raw = services.pbx_credential_create(name="Revoked", actor=None)
-        services.pbx_credential_revoke(credential_id=cred.pk,
+        cred, raw = pbx.pbx_credential_create(name="Revoked", actor=None)
+        pbx.pbx_credential_revoke(credential_id=cred.pk,
                                        actor=User.objects.get(username="admin"))
     assert pbx_post(c, "/api/pbx/events/", body, key=raw).status_code == 401
     assert _counts(tenant_a) == before
@@ -43,7 +43,7 @@ def test_events_need_a_valid_key(tenant_a, client_for):
 
 def test_the_key_of_one_pemda_is_refused_by_another(tenant_a, tenant_b, client_for):
     with schema_context(tenant_a.schema_name):
-        _cred, raw = services.pbx_credential_create(name="Dairi only", actor=None)
+        _cred, raw = pbx.pbx_credential_create(name="Dairi only", actor=None)
     before = _counts(tenant_b)
     r = pbx_post(client_for(tenant_b), "/api/pbx/events/",
                  {"event": "ringing", "call_id": _id(), "caller": "081260001000"}, key=raw)

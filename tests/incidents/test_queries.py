@@ -8,8 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from incidents import services
 from incidents.models import Agency
+from incidents.services import dispatching
+from incidents.services import incidents as incident_services
 
 PARTIALS = {
     "operator1": ["/console/calls/", "/console/incidents/", "/console/map.json"],
@@ -23,12 +24,12 @@ def _add_incidents(tenant, start, n):
         op = User.objects.get(username="operator1")
         damkar, polres = Agency.objects.get(code="damkar").pk, Agency.objects.get(code="polres").pk
         for i in range(start, start + n):
-            inc = services.incident_create(
-                data=services.IncidentInput(category="fire", description=f"q{i}",
+            inc = incident_services.incident_create(
+                data=incident_services.IncidentInput(category="fire", description=f"q{i}",
                                             latitude=2.5 + i / 1000, longitude=98.5,
                                             address="q", idempotency_key=f"queries-{i}"),
                 actor=op, is_test=True, force=True).incident
-            services.dispatch_create(incident_id=inc.pk, agency_ids=[damkar, polres], actor=op)
+            dispatching.dispatch_create(incident_id=inc.pk, agency_ids=[damkar, polres], actor=op)
 
 
 def _counts(tenant, as_user):

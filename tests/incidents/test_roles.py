@@ -10,7 +10,6 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from incidents import services
 from incidents.models import (
     Agency,
     Category,
@@ -21,6 +20,8 @@ from incidents.models import (
     PbxCredential,
     TimelineEntry,
 )
+from incidents.services import dispatching
+from incidents.services import incidents as incident_services
 
 ROLES = ["operator1", "supervisor", "damkar", "admin", "bupati", None]
 OK, NO = "ok", "no"
@@ -30,16 +31,16 @@ def _world(tenant):
     """An incident dispatched to Damkar, a second one not dispatched, a block."""
     with schema_context(tenant.schema_name):
         op = User.objects.get(username="operator1")
-        inc = services.incident_create(
-            data=services.IncidentInput(category="fire", description="matrix", latitude=2.61,
+        inc = incident_services.incident_create(
+            data=incident_services.IncidentInput(category="fire", description="matrix", latitude=2.61,
                                         longitude=98.61, address="x", idempotency_key="matrix-1"),
             actor=op, is_test=True, force=True).incident
-        other = services.incident_create(
-            data=services.IncidentInput(category="crime", description="matrix 2", latitude=2.62,
+        other = incident_services.incident_create(
+            data=incident_services.IncidentInput(category="crime", description="matrix 2", latitude=2.62,
                                         longitude=98.62, address="y", idempotency_key="matrix-2"),
             actor=op, is_test=True, force=True).incident
         damkar = Agency.objects.get(code="damkar")
-        (dispatch,) = services.dispatch_create(incident_id=inc.pk, agency_ids=[damkar.pk], actor=op)
+        (dispatch,) = dispatching.dispatch_create(incident_id=inc.pk, agency_ids=[damkar.pk], actor=op)
         now = timezone.now()
         block = NumberBlock.objects.create(number="+6281260011011", blocked_from=now,
                                            blocked_until=now + timedelta(hours=24))
@@ -159,12 +160,12 @@ def test_everyone_lands_on_their_screen(tenant_a, client_for, tenant_user):
 def test_caller_number_is_masked_for_responder_and_viewer(tenant_a, client_for, tenant_user):
     with schema_context(tenant_a.schema_name):
         op = User.objects.get(username="operator1")
-        inc = services.incident_create(
-            data=services.IncidentInput(category="fire", description="mask", latitude=2.64,
+        inc = incident_services.incident_create(
+            data=incident_services.IncidentInput(category="fire", description="mask", latitude=2.64,
                                         longitude=98.64, address="m", caller="081260012345",
                                         idempotency_key="mask-1"),
             actor=op, is_test=True, force=True).incident
-        services.dispatch_create(incident_id=inc.pk, agency_ids=[Agency.objects.get(code="damkar").pk],
+        dispatching.dispatch_create(incident_id=inc.pk, agency_ids=[Agency.objects.get(code="damkar").pk],
                                  actor=op)
     for username, shown in (("operator1", "+6281260012345"), ("supervisor", "+6281260012345"),
                             ("damkar", "+62812*****345"), ("bupati", "+62812*****345")):

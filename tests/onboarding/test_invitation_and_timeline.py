@@ -11,8 +11,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.invitations import invitation_create
-from accounts.models import Role, User
-from onboarding.models import AdminInvitation, AppendOnlyError, TimelineEntry
+from accounts.models import AdminInvitation, Role, User
+from onboarding.models import AppendOnlyError, TimelineEntry
 
 PASSWORD = "Sirene-pagi-4471"
 

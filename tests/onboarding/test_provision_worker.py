@@ -12,8 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django_tenants.utils import schema_exists
 
+from accounts.models import AdminInvitation
 from onboarding.models import (
-    AdminInvitation,
     Application,
     Operator,
     OperatorRouting,

@@ -13,9 +13,8 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
-from accounts.models import Role, User
+from accounts.models import AdminInvitation, Role, User
 from onboarding.models import (
-    AdminInvitation,
     Operator,
     PemdaOnboarding,
     Stage,

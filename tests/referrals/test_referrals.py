@@ -11,7 +11,6 @@ from django_tenants.utils import schema_context
 
 from referrals.models import Referral, ReferralUpdate
 from referrals.selectors import (
-    access_referral,
     inbox_for,
     neighbour_tenants,
     sent_by,
@@ -21,6 +20,7 @@ from referrals.selectors import (
 from referrals.services import (
     ReferralError,
     ReferralNotFound,
+    access_referral,
     referral_accept,
     referral_decline,
     referral_post_update,

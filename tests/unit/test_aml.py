@@ -1,4 +1,4 @@
-"""Tests for incidents.aml: phone normalisation/masking and AML (ETSI TS 103 625) parsing."""
+"""Phone normalisation/masking (core.rules) and AML (ETSI TS 103 625) parsing (incidents.aml)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from incidents.aml import (
-    AmlError,
-    AmlLocation,
-    InvalidPhoneNumber,
-    mask_phone,
-    matches_call,
-    normalize_phone,
-    parse_aml_https,
-    parse_aml_sms,
-)
+from core.rules import InvalidPhoneNumber, mask_phone, normalize_phone
+from incidents.aml import AmlError, AmlLocation, matches_call, parse_aml_https, parse_aml_sms
 
 # The ETSI TS 103 625 examples, verbatim (their `ml` does not match their own length).
 ETSI_GLASGOW = (

@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.models import Role
-from audit import actions, policies, selectors
+from audit import actions, selectors
 from audit.models import AuditEntry
 from onboarding.models import Stage
+from reporting import policies
 from tenants.models import Tenant
 
 PAGE_SIZE = 50
@@ -100,7 +101,7 @@ def _trail(
 def tenant_trail(request: HttpRequest) -> HttpResponse:
     return _trail(
         request,
-        template="audit/tenant.html",
+        template="reporting/audit/tenant.html",
         denied_template="incidents/denied.html",
         may_read=policies.can_read_tenant_trail,
         codes=actions.TENANT_ACTIONS,
@@ -112,8 +113,8 @@ def tenant_trail(request: HttpRequest) -> HttpResponse:
 def national_trail(request: HttpRequest) -> HttpResponse:
     return _trail(
         request,
-        template="audit/national.html",
-        denied_template="audit/national_denied.html",
+        template="reporting/audit/national.html",
+        denied_template="reporting/audit/national_denied.html",
         may_read=policies.can_read_national_trail,
         codes=actions.PUBLIC_ACTIONS,
     )

@@ -1,0 +1,104 @@
+"""Helpers every incidents service uses: the timeline, parsing a person's input,
+locking a row or answering 404."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core.rules import InvalidPhoneNumber, normalize_phone
+from incidents.errors import OperationError
+from incidents.models import Agency, Dispatch, Incident, IncidentStatus, TimelineEntry
+
+M = TypeVar("M", bound=Model)
+
+
+def lock_or_404(query: type[M] | QuerySet[M], pk: object, what: str) -> M:
+    """The row, locked (SELECT ... FOR UPDATE) until the transaction ends; an
+    OperationError 404 ("No such <what>.") when there is none."""
+    rows = query._default_manager.all() if isinstance(query, type) else query
+    row = rows.select_for_update().filter(pk=pk).first()
+    if row is None:
+        raise OperationError(f"No such {what}.", status=404)
+    return row
+
+
+def actor_label(actor: User | None) -> str:
+    if actor is None:
+        return "system"
+    return str(actor.display_name or actor.username)
+
+
+def timeline_add(
+    *,
+    incident: Incident,
+    kind: str,
+    actor: User | None,
+    data: dict[str, Any] | None = None,
+    dispatch: Dispatch | None = None,
+    at: datetime | None = None,
+    actor_name: str = "",
+) -> TimelineEntry:
+    return TimelineEntry.objects.create(
+        incident=incident,
+        dispatch=dispatch,
+        kind=kind,
+        actor=actor,
+        actor_name=actor_name or actor_label(actor),
+        at=at or timezone.now(),
+        data=data or {},
+    )
+
+
+def normalize_phone_field(raw: str, field_name: str) -> str:
+    try:
+        return normalize_phone(raw)
+    except InvalidPhoneNumber as exc:
+        raise OperationError(str(exc), field=field_name) from None
+
+
+def parse_float(value: object, field_name: str) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(str(value).replace(",", "."))
+    except ValueError:
+        raise OperationError(
+            _("%(field)s must be a number, not %(value)r") % {"field": field_name, "value": value},
+            field=field_name,
+        ) from None
+    if not math.isfinite(number):
+        raise OperationError(f"{field_name} must be a number", field=field_name)
+    return number
+
+
+def lock_incident_not_closed(incident_id: int) -> Incident:
+    """The incident, row-locked for the rest of the transaction; 404/409 otherwise."""
+    incident = lock_or_404(Incident.objects.select_related("category"), incident_id, "incident")
+    if incident.status == IncidentStatus.CLOSED:
+        raise OperationError(_("%(ref)s is closed.") % {"ref": incident.reference}, status=409)
+    return incident
+
+
+def agencies_chosen(agency_ids: list[Any]) -> list[Agency]:
+    if not agency_ids:
+        raise OperationError(_("Choose at least one agency."), field="agency")
+    agencies = []
+    for raw in agency_ids:
+        text = str(raw).strip()
+        agency = (
+            Agency.objects.filter(pk=int(text), active=True).first() if text.isdigit() else None
+        )
+        if agency is None:
+            raise OperationError(
+                _("Agency %(id)r does not exist in this Pemda (or is inactive).") % {"id": text},
+                field="agency",
+            )
+        agencies.append(agency)
+    return agencies

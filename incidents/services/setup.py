@@ -1,0 +1,231 @@
+"""The Pemda admin's configuration: categories and their targets, agencies,
+routing, staff and roles, and the center's settings."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import TENANT_ROLES, Role, User
+from incidents.errors import OperationError
+from incidents.models import Agency, AgencyMember, Category, IncidentSettings, RoutingRule
+from incidents.services.common import agencies_chosen, lock_or_404, parse_float
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def category_update(
+    *,
+    category_id: int,
+    actor: User,
+    name: str,
+    priority: Any,
+    ack_target_minutes: Any,
+    arrive_target_minutes: Any,
+    active: bool,
+) -> Category:
+    category = lock_or_404(Category, category_id, "category")
+    try:
+        prio = int(priority)
+        ack = int(ack_target_minutes)
+        arrive = int(arrive_target_minutes)
+    except (TypeError, ValueError):
+        raise OperationError(
+            "Priority and targets must be whole numbers.", field="priority"
+        ) from None
+    if prio not in (1, 2, 3, 4):
+        raise OperationError("Priority is 1 (critical) to 4 (low).", field="priority")
+    if not 1 <= ack <= 1440 or not 1 <= arrive <= 1440:
+        raise OperationError("Targets are 1 to 1440 minutes.", field="ack_target_minutes")
+    if arrive < ack:
+        raise OperationError(
+            _("The arrival target cannot be shorter than the acknowledge target."),
+            field="arrive_target_minutes",
+        )
+    category.name = name.strip()[:120] or category.name
+    category.priority = prio
+    category.ack_target_minutes = ack
+    category.arrive_target_minutes = arrive
+    category.active = active
+    category.save()
+    logger.info("category.updated", extra={"category": category.code, "by": actor.pk})
+    return category
+
+
+@transaction.atomic
+def agency_save(
+    *,
+    actor: User,
+    agency_id: int | None,
+    code: str,
+    name: str,
+    kind: str,
+    email: str,
+    webhook_url: str,
+    webhook_secret: str | None,
+    active: bool,
+) -> Agency:
+    agency = Agency() if agency_id is None else Agency.objects.filter(pk=agency_id).first()
+    if agency is None:
+        raise OperationError("No such agency.", status=404)
+    if agency_id is None:
+        code = code.strip().lower()
+        if not code or not code.replace("_", "").replace("-", "").isalnum():
+            raise OperationError("Code: letters, digits, '-' or '_'.", field="code")
+        if Agency.objects.filter(code=code).exists():
+            raise OperationError(f"An agency with code {code!r} exists.", field="code")
+        agency.code = code
+    if not name.strip():
+        raise OperationError("Give the agency a name.", field="name")
+    if kind not in Agency.Kind.values:
+        raise OperationError("Unknown kind.", field="kind")
+    try:
+        if email.strip():
+            validate_email(email.strip())
+    except ValidationError:
+        raise OperationError(f"{email!r} is not an email address.", field="email") from None
+    try:
+        if webhook_url.strip():
+            URLValidator(schemes=["https", "http"])(webhook_url.strip())
+    except ValidationError:
+        raise OperationError("The webhook URL is not a valid URL.", field="webhook_url") from None
+    agency.name = name.strip()[:160]
+    agency.kind = kind
+    agency.email = email.strip()
+    agency.webhook_url = webhook_url.strip()
+    if webhook_secret is not None:
+        agency.webhook_secret = webhook_secret
+    elif agency.webhook_url and not agency.webhook_secret:
+        agency.webhook_secret = secrets.token_urlsafe(32)
+    agency.active = active
+    agency.save()
+    logger.info("agency.saved", extra={"agency": agency.code, "by": actor.pk})
+    return agency
+
+
+@transaction.atomic
+def routing_rules_set(
+    *,
+    category_id: int,
+    actor: User,
+    agency_ids: list[Any] | None = None,
+    agency_codes: list[str] | None = None,
+) -> list[RoutingRule]:
+    """The agencies a category's incidents are suggested to, in order; by id, or by
+    code as the admin types them ("damkar, psc119")."""
+    category = Category.objects.filter(pk=category_id).first()
+    if category is None:
+        raise OperationError("No such category.", status=404)
+    if agency_codes:
+        by_code = dict(Agency.objects.filter(code__in=agency_codes).values_list("code", "pk"))
+        unknown = [c for c in agency_codes if c not in by_code]
+        if unknown:
+            raise OperationError(
+                _("Unknown agency code: %(codes)s") % {"codes": ", ".join(unknown)},
+                field="agency_codes",
+            )
+        agency_ids = [by_code[c] for c in agency_codes]
+    agencies = agencies_chosen(agency_ids) if agency_ids else []
+    RoutingRule.objects.filter(category=category).delete()
+    rules = [
+        RoutingRule.objects.create(category=category, agency=agency, order=i)
+        for i, agency in enumerate(dict.fromkeys(agencies), start=1)
+    ]
+    logger.info("routing.updated", extra={"category": category.code, "by": actor.pk})
+    return rules
+
+
+@transaction.atomic
+def staff_save(
+    *,
+    actor: User,
+    user_id: int | None,
+    username: str,
+    display_name: str,
+    role: str,
+    agency_id: Any = None,
+    password: str = "",
+    active: bool = True,
+) -> User:
+    """Create or change a member of this Pemda's staff (role, responder agency)."""
+    if role not in TENANT_ROLES:
+        raise OperationError(_("Choose a role of the call center."), field="role")
+    if user_id is None:
+        username = username.strip()
+        if not username or User.objects.filter(username=username).exists():
+            raise OperationError(_("Choose a new, unused username."), field="username")
+        user = User(username=username)
+        if not password:
+            raise OperationError(_("Set a first password."), field="password")
+    else:
+        found = User.objects.filter(pk=user_id).first()
+        if found is None:
+            raise OperationError("No such user.", status=404)
+        user = found
+        if user.pk == actor.pk and (role != user.role or not active):
+            raise OperationError(
+                _("You cannot change your own role or deactivate yourself."),
+                field="role",
+                status=409,
+            )
+    if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise OperationError(" ".join(exc.messages), field="password") from None
+        user.set_password(password)
+    agency = None
+    if role == Role.OPD_RESPONDER:
+        (agency,) = agencies_chosen([agency_id]) if agency_id not in (None, "") else (None,)
+        if agency is None:
+            raise OperationError(_("An OPD responder belongs to one agency."), field="agency")
+    user.display_name = display_name.strip()[:120]
+    user.role = role
+    user.is_active = active
+    user.save()
+    if agency is not None:
+        AgencyMember.objects.update_or_create(user=user, defaults={"agency": agency})
+    else:
+        AgencyMember.objects.filter(user=user).delete()
+    logger.info("staff.saved", extra={"user": user.pk, "role": role, "by": actor.pk})
+    return user
+
+
+@transaction.atomic
+def settings_update(*, actor: User, values: dict[str, Any]) -> IncidentSettings:
+    cfg = IncidentSettings.load()
+    ints = (
+        "prank_threshold",
+        "prank_window_hours",
+        "block_hours",
+        "duplicate_radius_m",
+        "duplicate_window_minutes",
+    )
+    for name in ints:
+        if name in values:
+            try:
+                number = int(values[name])
+            except (TypeError, ValueError):
+                raise OperationError(f"{name} must be a whole number.", field=name) from None
+            if number < 1:
+                raise OperationError(f"{name} must be at least 1.", field=name)
+            setattr(cfg, name, number)
+    box = ("area_min_lat", "area_max_lat", "area_min_lng", "area_max_lng")
+    parsed = {name: parse_float(values.get(name), name) for name in box if name in values}
+    for name, value in parsed.items():
+        setattr(cfg, name, value)
+    if all(getattr(cfg, n) is not None for n in box) and (
+        cfg.area_min_lat > cfg.area_max_lat or cfg.area_min_lng > cfg.area_max_lng  # type: ignore[operator]
+    ):
+        raise OperationError("The area's minimum must be below its maximum.", field="area_min_lat")
+    cfg.save()
+    logger.info("incident_settings.updated", extra={"by": actor.pk})
+    return cfg

@@ -1,0 +1,153 @@
+"""Each role's screen: the landing redirect, the call-taker's console, the OPD
+responder's, the supervisor's board and handover, the leadership dashboard."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from accounts.models import Role
+from incidents import policies, selectors
+from incidents.models import Outcome
+from incidents.views.common import allowed
+from incidents.views.incidents import incident_form_context
+
+LANDING: dict[str, str] = {
+    Role.CALL_TAKER: "console",
+    Role.SUPERVISOR: "supervisor",
+    Role.OPD_RESPONDER: "opd",
+    Role.PEMDA_ADMIN: "manage_users",
+    Role.VIEWER: "dashboard",
+}
+
+
+@login_required
+def console_home(request: HttpRequest) -> HttpResponse:
+    """Everyone lands on the screen of their role."""
+    target = LANDING.get(str(getattr(request.user, "role", "")))
+    if target is None or not request.user.is_active:
+        return render(request, "incidents/denied.html", status=403)
+    return redirect(target)
+
+
+# --- call-taker ---------------------------------------------------------------------------
+
+
+@allowed(policies.can_take_calls)
+@require_GET
+def console(request: HttpRequest) -> HttpResponse:
+    call = None
+    if request.GET.get("call"):
+        call = policies.access_call(request.user, request.GET["call"])
+    return render(request, "incidents/console.html", incident_form_context(request, call))
+
+
+@allowed(policies.can_take_calls)
+@require_GET
+def console_calls(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "incidents/partials/calls.html",
+        {"ringing": selectors.ringing_calls(), "mine": selectors.my_active_calls(request.user)},
+    )
+
+
+@allowed(policies.can_view_incidents)
+@require_GET
+def console_incidents(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "incidents/partials/open_incidents.html",
+        {
+            "rows": selectors.incident_open_rows(),
+            "full_caller": policies.sees_caller_number(request.user),
+        },
+    )
+
+
+@allowed(policies.can_view_incidents)
+@require_GET
+def map_json(request: HttpRequest) -> HttpResponse:
+    incidents = (
+        policies.visible_incidents(request.user)
+        .filter(pk__in=selectors.open_incidents().values("pk"))
+        .select_related("category")
+    )
+    return JsonResponse({"incidents": selectors.map_points(incidents)})
+
+
+# --- OPD responder ------------------------------------------------------------------------
+
+
+@allowed(policies.is_responder)
+@require_GET
+def opd_console(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "incidents/opd.html", {"agency": policies.responder_agency(request.user)}
+    )
+
+
+@allowed(policies.is_responder)
+@require_GET
+def opd_dispatches(request: HttpRequest) -> HttpResponse:
+    agency = policies.responder_agency(request.user)
+    rows = selectors.dispatch_rows(selectors.active_dispatches_for(agency)) if agency else []
+    resolved = selectors.recent_resolved_for(agency)[:20] if agency else []
+    return render(
+        request,
+        "incidents/partials/opd_dispatches.html",
+        {"rows": rows, "resolved": resolved, "outcomes": Outcome.choices, "agency": agency},
+    )
+
+
+# --- supervisor and leadership --------------------------------------------------------------
+
+
+@allowed(policies.can_supervise)
+@require_GET
+def supervisor_console(request: HttpRequest) -> HttpResponse:
+    return render(request, "incidents/supervisor.html", {"agencies": selectors.active_agencies()})
+
+
+@allowed(policies.can_supervise)
+@require_GET
+def supervisor_board(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "incidents/partials/supervisor_board.html",
+        {
+            "rows": selectors.incident_open_rows(),
+            "escalated": selectors.dispatch_rows(selectors.escalated_dispatches()),
+            "ringing": selectors.ringing_calls(),
+            "agencies": selectors.active_agencies(),
+            "full_caller": True,
+        },
+    )
+
+
+@allowed(policies.can_view_handover)
+@require_GET
+def handover(request: HttpRequest) -> HttpResponse:
+    hours = 12 if request.GET.get("hours") == "12" else 8
+    return render(
+        request,
+        "incidents/handover.html",
+        {"summary": selectors.handover_summary(hours), "hours": hours},
+    )
+
+
+@allowed(policies.can_view_dashboard)
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "incidents/dashboard.html",
+        {
+            "figures": selectors.dashboard_figures(),
+            "rows": selectors.incident_open_rows(),
+            "full_caller": policies.sees_caller_number(request.user),
+            "show_incidents": policies.can_view_incidents(request.user),
+        },
+    )

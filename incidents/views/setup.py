@@ -1,0 +1,139 @@
+"""The Pemda admin's pages: staff and roles, agencies, categories and routing, PBX
+keys, and the center's settings."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from incidents import forms, policies, selectors
+from incidents.errors import OperationError
+from incidents.models import Agency
+from incidents.services import pbx, setup
+from incidents.views.common import acting_user, allowed, done, post_data, wants_json
+
+
+@allowed(policies.can_administer)
+def manage_users(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        data = post_data(request)
+        setup.staff_save(
+            actor=acting_user(request),
+            user_id=forms.optional_id(data.get("user_id")),
+            username=str(data.get("username", "")),
+            display_name=str(data.get("display_name", "")),
+            role=str(data.get("role", "")),
+            agency_id=data.get("agency") or None,
+            password=str(data.get("password", "")),
+            active=forms.checked(data, "active", default=True),
+        )
+        return done(request, reverse("manage_users"))
+    return render(
+        request,
+        "incidents/manage/users.html",
+        {
+            "users": selectors.staff_rows(),
+            "roles": selectors.tenant_role_choices(),
+            "agencies": selectors.active_agencies(),
+        },
+    )
+
+
+@allowed(policies.can_administer)
+def manage_agencies(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        data = post_data(request)
+        secret = data.get("webhook_secret")
+        setup.agency_save(
+            actor=acting_user(request),
+            agency_id=forms.optional_id(data.get("agency_id")),
+            code=str(data.get("code", "")),
+            name=str(data.get("name", "")),
+            kind=str(data.get("kind", "other")),
+            email=str(data.get("email", "")),
+            webhook_url=str(data.get("webhook_url", "")),
+            webhook_secret=str(secret) if secret else None,
+            active=forms.checked(data, "active", default=True),
+        )
+        return done(request, reverse("manage_agencies"))
+    return render(
+        request,
+        "incidents/manage/agencies.html",
+        {"agencies": selectors.all_agencies(), "kinds": Agency.Kind.choices},
+    )
+
+
+@allowed(policies.can_administer)
+def manage_categories(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        data = post_data(request)
+        category_id = forms.optional_id(data.get("category_id"))
+        if category_id is None:
+            raise OperationError("No such category.", status=404)
+        if "routing" in data:
+            setup.routing_rules_set(
+                category_id=category_id,
+                actor=acting_user(request),
+                agency_codes=forms.agency_codes(data),
+                agency_ids=forms.as_list(data.get("agency")),
+            )
+        else:
+            setup.category_update(
+                category_id=category_id,
+                actor=acting_user(request),
+                name=str(data.get("name", "")),
+                priority=data.get("priority"),
+                ack_target_minutes=data.get("ack_target_minutes"),
+                arrive_target_minutes=data.get("arrive_target_minutes"),
+                active=forms.checked(data, "active"),
+            )
+        return done(request, reverse("manage_categories"))
+    return render(
+        request,
+        "incidents/manage/categories.html",
+        {
+            "categories": selectors.category_rows(),
+            "agencies": selectors.active_agencies(),
+            "priorities": [(1, _("Critical")), (2, _("High")), (3, _("Medium")), (4, _("Low"))],
+        },
+    )
+
+
+@allowed(policies.can_administer)
+def manage_pbx(request: HttpRequest) -> HttpResponse:
+    new_key = None
+    if request.method == "POST":
+        data = post_data(request)
+        cred, new_key = pbx.pbx_credential_create(
+            name=str(data.get("name", "")), actor=acting_user(request)
+        )
+        if wants_json(request):
+            return JsonResponse({"ok": True, "id": cred.pk, "key": new_key}, status=201)
+    return render(
+        request,
+        "incidents/manage/pbx.html",
+        {
+            "credentials": selectors.pbx_credentials(),
+            "new_key": new_key,
+            "endpoint": request.build_absolute_uri(reverse("pbx_events")),
+            "aml_endpoint": request.build_absolute_uri(reverse("pbx_aml")),
+        },
+    )
+
+
+@allowed(policies.can_administer)
+@require_POST
+def manage_pbx_revoke(request: HttpRequest, credential_id: int) -> HttpResponse:
+    pbx.pbx_credential_revoke(credential_id=credential_id, actor=acting_user(request))
+    return done(request, reverse("manage_pbx"))
+
+
+@allowed(policies.can_administer)
+def manage_settings(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        setup.settings_update(actor=acting_user(request), values=post_data(request))
+        return done(request, reverse("manage_settings"))
+    return render(request, "incidents/manage/settings.html", {"cfg": selectors.incident_settings()})
