@@ -3,6 +3,12 @@ production comes from the environment; nothing here branches on a hostname.
 
 Safe by default: without SIAGA112_DEBUG=1 the platform runs with production
 security settings and refuses to start without a SECRET_KEY.
+
+SIAGA112_DEBUG=1 means "a laptop" (DEVELOPMENT below): a built-in secret key,
+plain http, assets straight from the finders. It does not turn on Django's
+technical error pages, which list every URL pattern and setting: those need
+SIAGA112_DEBUG_PAGES=1 as well, and `siaga112 demo` always turns them off
+because the demo listens on every interface.
 """
 
 from __future__ import annotations
@@ -53,10 +59,11 @@ REPO_ROOT = embedded.REPO_ROOT
 VAR_DIR = embedded.VAR_DIR
 FRONTEND_DIR = REPO_ROOT / "frontend"
 
-DEBUG = env_bool("SIAGA112_DEBUG", False)
+DEVELOPMENT = env_bool("SIAGA112_DEBUG", False)
+DEBUG = DEVELOPMENT and env_bool("SIAGA112_DEBUG_PAGES", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
+    if not DEVELOPMENT:
         raise ImproperlyConfigured("SECRET_KEY must be set when SIAGA112_DEBUG is off")
     SECRET_KEY = "dev-only-insecure-key-siaga112-do-not-use-in-production-0123456789"
 
@@ -64,7 +71,7 @@ if not SECRET_KEY:
 # The national console answers on BASE_DOMAIN, each Pemda on <slug>.BASE_DOMAIN.
 BASE_DOMAIN = os.environ.get("SIAGA112_BASE_DOMAIN", "localhost")
 ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}", *env_list("SIAGA112_EXTRA_HOSTS")]
-if DEBUG:
+if DEVELOPMENT:
     ALLOWED_HOSTS += ["127.0.0.1", "testserver", ".testserver"]
 
 SHARED_APPS = [
@@ -223,15 +230,15 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
+            if DEVELOPMENT
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
 # A laptop serves assets straight from the finders; production from collectstatic.
-WHITENOISE_USE_FINDERS = DEBUG
-WHITENOISE_AUTOREFRESH = DEBUG
-if DEBUG:
+WHITENOISE_USE_FINDERS = DEVELOPMENT
+WHITENOISE_AUTOREFRESH = DEVELOPMENT
+if DEVELOPMENT:
     Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
@@ -267,18 +274,20 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Siaga112 <noreply@sia
 # --- GraphQL ----------------------------------------------------------------------------
 GRAPHENE = {"SCHEMA": "siaga112.schema.schema", "ATOMIC_MUTATIONS": True}
 
-# --- security (production defaults; DEBUG relaxes only what a laptop needs) -----------
+# --- security (production defaults; DEVELOPMENT relaxes only what a laptop needs) -----------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEVELOPMENT)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEVELOPMENT)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEVELOPMENT)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEVELOPMENT else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEVELOPMENT
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEVELOPMENT)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# A failed CSRF check gets the branded 403, not Django's page naming the reason.
+CSRF_FAILURE_VIEW = "siaga112.error_pages.csrf_failure"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # --- logging and errors -------------------------------------------------------------------
@@ -317,8 +326,10 @@ SIAGA112 = {
     "MAP_TILES_URL": os.environ.get(
         "SIAGA112_MAP_TILES_URL", "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"
     ),
-    "PUBLIC_SCHEME": os.environ.get("SIAGA112_PUBLIC_SCHEME", "http" if DEBUG else "https"),
-    "PUBLIC_PORT": os.environ.get("SIAGA112_PUBLIC_PORT", "8000" if DEBUG else ""),
+    "PUBLIC_SCHEME": os.environ.get("SIAGA112_PUBLIC_SCHEME", "http" if DEVELOPMENT else "https"),
+    # Told to API clients in `Retry-After` when PostgreSQL or Redis is briefly away.
+    "RETRY_AFTER_SECONDS": int(os.environ.get("SIAGA112_RETRY_AFTER_SECONDS", "5")),
+    "PUBLIC_PORT": os.environ.get("SIAGA112_PUBLIC_PORT", "8000" if DEVELOPMENT else ""),
 }
 
 # --- per-app settings (each app owns its block) -----------------------------------------

@@ -15,3 +15,9 @@ urlpatterns = [
          name="graphql"),
     path("", include("onboarding.urls")),
 ]
+
+# Branded pages, the same on every host (siaga112.error_pages).
+handler400 = "siaga112.error_pages.bad_request"
+handler403 = "siaga112.error_pages.permission_denied"
+handler404 = "siaga112.error_pages.page_not_found"
+handler500 = "siaga112.error_pages.server_error"

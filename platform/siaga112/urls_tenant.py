@@ -14,3 +14,9 @@ urlpatterns = [
     path("", include("onboarding.urls_tenant")),
     path("", include("incidents.urls")),
 ]
+
+# Branded pages, the same on every host (siaga112.error_pages).
+handler400 = "siaga112.error_pages.bad_request"
+handler403 = "siaga112.error_pages.permission_denied"
+handler404 = "siaga112.error_pages.page_not_found"
+handler500 = "siaga112.error_pages.server_error"
