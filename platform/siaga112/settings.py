@@ -121,6 +121,7 @@ MIDDLEWARE = [
     "siaga112.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "siaga112.throttle.ThrottleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "siaga112.middleware.IndonesianFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -202,6 +203,31 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+
+
+def env_rate(name: str, default: str) -> tuple[int, int]:
+    """"<count>/<seconds>", e.g. "30/600": at most 30 in any 10-minute window."""
+    count, _, seconds = os.environ.get(name, default).partition("/")
+    return int(count), int(seconds)
+
+
+# What axes cannot see (siaga112.throttle): per address across all hosts, per PBX key.
+THROTTLE: dict[str, object] = {
+    "ENABLED": env_bool("SIAGA112_THROTTLE", True),
+    # Wrong passwords from one address, whatever the username and the host.
+    "LOGIN_FAILURES_PER_IP": env_rate("SIAGA112_LOGIN_FAILURES_PER_IP", "30/600"),
+    # Requests with an unknown or revoked PBX key from one address.
+    "PBX_KEY_FAILURES_PER_IP": env_rate("SIAGA112_PBX_KEY_FAILURES_PER_IP", "20/600"),
+    # Authenticated requests per PBX key (a busy center sends a few a second at most).
+    "PBX_REQUESTS_PER_KEY": env_rate("SIAGA112_PBX_REQUESTS_PER_KEY", "1200/60"),
+    "GRAPHQL_REQUESTS_PER_IP": env_rate("SIAGA112_GRAPHQL_REQUESTS_PER_IP", "300/60"),
+    # Trusted reverse proxies in front (X-Forwarded-For); 0: REMOTE_ADDR is the client.
+    "PROXY_COUNT": int(os.environ.get("SIAGA112_PROXY_COUNT", "0")),
+}
+if THROTTLE["PROXY_COUNT"]:
+    # axes must see the same client address as the throttle.
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = THROTTLE["PROXY_COUNT"]
 
 # --- i18n / time ---------------------------------------------------------------------
 LANGUAGE_CODE = "id"
