@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -120,6 +121,7 @@ AUTH_USER_MODEL = "accounts.User"
 MIDDLEWARE = [
     "siaga112.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "siaga112.throttle.ThrottleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -128,6 +130,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "siaga112.middleware.NoStoreWhenSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "siaga112.middleware.TenantTimezoneMiddleware",
@@ -300,14 +303,20 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Siaga112 <noreply@sia
 # --- GraphQL ----------------------------------------------------------------------------
 GRAPHENE = {"SCHEMA": "siaga112.schema.schema", "ATOMIC_MUTATIONS": True}
 
-# --- security (production defaults; DEVELOPMENT relaxes only what a laptop needs) -----------
+# --- security (production defaults; DEVELOPMENT relaxes only what a laptop needs) ----
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEVELOPMENT)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEVELOPMENT)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEVELOPMENT)
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEVELOPMENT else "31536000"))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEVELOPMENT
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("SECURE_HSTS_SECONDS", "0" if DEVELOPMENT else "31536000")
+)
+# Every Pemda is a subdomain of the base domain: HSTS covers them all by default.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEVELOPMENT)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEVELOPMENT)
+SESSION_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie: pages carry the token (forms, htmx's hx-headers).
+CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
@@ -356,6 +365,36 @@ SIAGA112 = {
     # Told to API clients in `Retry-After` when PostgreSQL or Redis is briefly away.
     "RETRY_AFTER_SECONDS": int(os.environ.get("SIAGA112_RETRY_AFTER_SECONDS", "5")),
     "PUBLIC_PORT": os.environ.get("SIAGA112_PUBLIC_PORT", "8000" if DEVELOPMENT else ""),
+}
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------------
+# Scripts only from the platform itself, or inline with the response's nonce
+# (<script nonce="{{ request.csp_nonce }}">); no eval, so htmx trigger filters are
+# not used (incidents.js cancels polls instead). Inline style attributes stay allowed:
+# Bootstrap markup and Leaflet use them, and they cannot run code.
+
+
+def _tiles_origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}" if parts.netloc else ""
+
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": [
+            "'self'", "data:",
+            *[o for o in [_tiles_origin(str(SIAGA112["MAP_TILES_URL"]))] if o],
+        ],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
 }
 
 # --- per-app settings (each app owns its block) -----------------------------------------
