@@ -254,6 +254,13 @@ STATICFILES_DIRS = [
     ("vendor/chartjs", NODE_MODULES / "chart.js" / "dist"),
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
 ]
+if DEVELOPMENT:
+    # GraphiQL is only shown on a development machine (siaga112.graphql_view).
+    STATICFILES_DIRS += [
+        ("vendor/graphiql", NODE_MODULES / "graphiql"),
+        ("vendor/react", NODE_MODULES / "react" / "umd"),
+        ("vendor/react-dom", NODE_MODULES / "react-dom" / "umd"),
+    ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -302,6 +309,16 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Siaga112 <noreply@sia
 
 # --- GraphQL ----------------------------------------------------------------------------
 GRAPHENE = {"SCHEMA": "siaga112.schema.schema", "ATOMIC_MUTATIONS": True}
+# Checked before a query is validated or run (siaga112.graphql_view).
+GRAPHQL_LIMITS = {
+    "MAX_BODY_BYTES": int(os.environ.get("SIAGA112_GRAPHQL_MAX_BODY_BYTES", "16384")),
+    "MAX_TOKENS": int(os.environ.get("SIAGA112_GRAPHQL_MAX_TOKENS", "5000")),
+    "MAX_DEPTH": int(os.environ.get("SIAGA112_GRAPHQL_MAX_DEPTH", "8")),
+    "MAX_ALIASES": int(os.environ.get("SIAGA112_GRAPHQL_MAX_ALIASES", "20")),
+    "MAX_FIELDS": int(os.environ.get("SIAGA112_GRAPHQL_MAX_FIELDS", "200")),
+}
+# Dotted paths of callables request -> user or None (API tokens); none yet.
+GRAPHQL_AUTHENTICATORS: list[str] = []
 
 # --- security (production defaults; DEVELOPMENT relaxes only what a laptop needs) ----
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
