@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,15 @@ API_MESSAGES = {
     503: "service briefly unavailable; retry after the given number of seconds",
 }
 API_PREFIXES = ("/api/", "/graphql")
+# The same sentences as the pages' titles (frontend/locale), for htmx requests.
+HTMX_MESSAGES = {
+    400: _("Bad request"),
+    403: _("Access denied"),
+    404: _("Page not found"),
+    429: _("Too many attempts"),
+    500: _("Something went wrong"),
+    503: _("The center's system is briefly unavailable"),
+}
 
 
 def retry_after_seconds() -> int:
@@ -59,7 +69,11 @@ def error_response(
     message: str | None = None,
 ) -> HttpResponse:
     response: HttpResponse
-    if wants_json(request):
+    if request.headers.get("HX-Request") and not wants_json(request):
+        # htmx shows the answer in a small notice (incidents.js): one sentence, not a page.
+        response = HttpResponse(str(HTMX_MESSAGES.get(status, HTMX_MESSAGES[500])),
+                                status=status, content_type="text/plain; charset=utf-8")
+    elif wants_json(request):
         body: dict[str, object] = {"error": message or API_MESSAGES.get(status, "error"),
                                    "status": status}
         if retry_after is not None:

@@ -65,6 +65,16 @@ def test_api_clients_get_json_not_a_page():
 
 
 @pytest.mark.django_db
+def test_htmx_requests_get_one_sentence_not_a_page(probe_urls):
+    client = Client(HTTP_HOST="dairi.localhost", raise_request_exception=False,
+                    HTTP_HX_REQUEST="true")
+    response = client.get("/probe/db-down/")
+    assert response.status_code == 503 and response["Retry-After"]
+    assert response.content.decode() == "Sistem call center sementara tidak tersedia"
+    assert client.get("/probe/boom/").content.decode() == "Terjadi kesalahan"
+
+
+@pytest.mark.django_db
 def test_a_view_that_raises_is_a_branded_500(probe_urls):
     client = Client(HTTP_HOST="dairi.localhost", raise_request_exception=False)
     response = client.get("/probe/boom/")
