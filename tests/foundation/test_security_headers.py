@@ -156,3 +156,37 @@ def test_no_csp_violation_on_the_live_screens(browser, live_server_url, committe
         assert page.locator("html").get_attribute("lang") == "en"
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_graphiql_renders_for_staff_on_own_assets_under_the_csp(browser, live_server_url,
+                                                                 committed):
+    from accounts.models import Role, User
+
+    user = User.objects.create_user(username="gql-browser-staff", password="Sirene-pagi-4471",
+                                    role=Role.NATIONAL_OFFICER, is_staff=True)
+    context = browser.new_context()
+    context.add_init_script(CSP_PROBE)
+    outside: list[str] = []
+    context.on("request", lambda req: outside.append(req.url)
+               if not req.url.startswith(live_server_url) else None)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server_url}/accounts/login/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", "Sirene-pagi-4471")
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        page.wait_for_load_state("networkidle")
+        outside.clear()  # the console's map tiles; GraphiQL itself must fetch nothing outside
+        page.goto(f"{live_server_url}/graphql/")
+        page.wait_for_selector(".graphiql-container", timeout=15_000)
+        assert page.evaluate("window.__csp") == []
+        assert outside == []  # no CDN
+    finally:
+        context.close()
+        from django.db import connection
+
+        # Not user.delete(): its cascade looks for tenant tables the public schema lacks.
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM accounts_user WHERE id = %s", [user.pk])
