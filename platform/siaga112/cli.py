@@ -88,7 +88,7 @@ def _urls(port: int) -> list[str]:
         f"http://{base}:{port}/  (national console)",
         f"http://dairi.{base}:{port}/  (Kab. Dairi call center)",
         f"http://sidoarjo.{base}:{port}/  (Kab. Sidoarjo call center)",
-        f"http://{base}:{port}/graphql/  (GraphQL, public)",
+        f"http://{base}:{port}/graphql/  (GraphQL, POST JSON)",
     ]
 
 
