@@ -36,7 +36,7 @@ ring: $(STAMP)
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
-	  echo "chromium not installed: browser tests will be skipped"; }
+	  echo "chromium not installed: browser tests will be skipped (they fail with CI=true)"; }
 
 # Lint and types first: they are part of what CI checks, and fail in seconds.
 test: setup browser-deps lint

@@ -3,7 +3,8 @@
 A DomainError raised in a resolver is answered as an ordinary GraphQL error
 (HTTP 200, `data` null where it failed) whose `message` is the person's message
 and whose `extensions` carry `{code, field}`: clients branch on the code, never
-on the text. Both /graphql/ endpoints use this view.
+on the text. `siaga112.graphql_view.SiagaGraphQLView`, the one view of both
+/graphql/ endpoints, is built on this class.
 """
 
 from __future__ import annotations

@@ -22,12 +22,19 @@ from core.errors import DomainError
 logger = logging.getLogger(__name__)
 
 
+# Paths whose clients are programs (PBX, integrations): they always get JSON.
+API_PREFIXES = ("/api/", "/graphql")
+
+
 def wants_json(request: HttpRequest) -> bool:
-    return (
-        request.path.startswith("/api/")
-        or "application/json" in request.headers.get("Accept", "")
-        or request.content_type == "application/json"
-    )
+    """The one test, used by every error answer: API paths always; elsewhere a client
+    that sends JSON, or asks for JSON and not HTML (a browser's Accept lists both)."""
+    if request.path.startswith(API_PREFIXES):
+        return True
+    accept = request.headers.get("Accept", "")
+    if "application/json" in accept and "text/html" not in accept:
+        return True
+    return request.content_type == "application/json"
 
 
 def error_response(request: HttpRequest, exc: DomainError) -> HttpResponse:

@@ -11,11 +11,13 @@ import logging
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote_plus
 
 # Indonesian and international phone numbers as people type them:
 # +62 812-3456-7890, 0812 3456 7890, 62812..., (021) 555-1234.
 PHONE_RE = re.compile(r"(?<![\w.])(?:\+?\d[\d\s().-]{6,}\d)(?![\w.])")
-ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?$")
+# A date, possibly with the hour cut off at a colon ("2026-11-29 09" of 09:20:15).
+ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}(?::\d{2}){0,2})?$")
 FILTERED = "[Filtered]"
 # Keys whose values are personal data whatever they look like.
 PERSONAL_KEYS = {
@@ -25,17 +27,37 @@ PERSONAL_KEYS = {
 }
 
 
-def scrub_text(text: str) -> str:
-    def _replace(match: re.Match[str]) -> str:
-        text = match.group(0)
-        digits = re.sub(r"\D", "", text)
-        # Ids and amounts are short runs of digits and dates have a shape of their
-        # own; the shortest Indonesian number with its area code has 9 digits.
-        if len(digits) < 9 or ISO_DATE_RE.match(text):
-            return text
-        return FILTERED
+def _replace(match: re.Match[str]) -> str:
+    text = match.group(0)
+    digits = re.sub(r"\D", "", text)
+    # Ids and amounts are short runs of digits and dates have a shape of their
+    # own; the shortest Indonesian number with its area code has 9 digits.
+    if len(digits) < 9 or ISO_DATE_RE.match(text):
+        return text
+    return FILTERED
 
-    return PHONE_RE.sub(_replace, text)
+
+def scrub_text(text: str) -> str:
+    scrubbed = PHONE_RE.sub(_replace, text)
+    if "%" not in scrubbed and "+" not in scrubbed:
+        return scrubbed
+    # URLs carry numbers encoded (?from=%2B62812..., q=0812+3456+7890, and a login
+    # redirect's next= encodes them twice): look again at the decoded text, and
+    # keep that, scrubbed, if it held a number.
+    decoded = scrubbed
+    for _ in range(3):
+        step = unquote_plus(decoded)
+        if step == decoded:
+            break
+        decoded = step
+    decoded_scrubbed = PHONE_RE.sub(_replace, decoded)
+    return decoded_scrubbed if decoded_scrubbed != decoded else scrubbed
+
+
+def _looks_like_phone_int(value: int) -> bool:
+    # A number stored as an integer loses its leading 0 or +: 6281234567890, 81234567890.
+    digits = str(abs(value))
+    return 9 <= len(digits) <= 15 and digits.startswith(("62", "8"))
 
 
 def scrub(value: Any, key: str | None = None) -> Any:
@@ -43,11 +65,23 @@ def scrub(value: Any, key: str | None = None) -> Any:
         return FILTERED
     if isinstance(value, str):
         return scrub_text(value)
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return FILTERED if _looks_like_phone_int(value) else value
     if isinstance(value, Mapping):
         return {k: scrub(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(scrub(v) for v in value)
-    return value
+    if isinstance(value, list | tuple | set | frozenset):
+        return [scrub(v) for v in value] if not isinstance(value, tuple) else tuple(
+            scrub(v) for v in value
+        )
+    if isinstance(value, bytes):
+        return scrub_text(value.decode("utf-8", "replace"))
+    # Any other object (a request, a model instance, a phonenumbers object) is
+    # shown by its text, which is what a formatter would print anyway.
+    text = str(value)
+    scrubbed = scrub_text(text)
+    return scrubbed if scrubbed != text else value
 
 
 def _current_schema() -> str | None:
@@ -97,15 +131,19 @@ def init_sentry(*, dsn: str, environment: str, transport: Any = None) -> None:
 
 class ScrubPersonalDataFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = scrub_text(record.msg)
-        if record.args:
-            record.args = tuple(scrub(a) for a in record.args) if isinstance(
-                record.args, tuple
-            ) else scrub(record.args)
+        # The message is formatted here, with its real arguments (%d, %r and objects
+        # work as the caller meant), and only the scrubbed text goes on.
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken format string is logging's to report
+            message = str(record.msg)
+        record.msg = scrub_text(message)
+        record.args = ()
         for key, value in list(record.__dict__.items()):
             if key not in _STANDARD_ATTRS:
                 record.__dict__[key] = scrub(value, key)
+        if record.exc_text:
+            record.exc_text = scrub_text(record.exc_text)
         return True
 
 
@@ -130,4 +168,6 @@ class StructuredFormatter(logging.Formatter):
                 payload[key] = value
         if record.exc_info:
             payload["exc"] = scrub_text(self.formatException(record.exc_info))
-        return json.dumps(payload, default=str, ensure_ascii=False)
+        # A last pass over the whole line: whatever an object printed itself as
+        # (a request's repr carries its query string) is scrubbed too.
+        return scrub_text(json.dumps(payload, default=str, ensure_ascii=False))

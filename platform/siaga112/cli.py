@@ -88,7 +88,7 @@ def _urls(port: int) -> list[str]:
         f"http://{base}:{port}/  (national console)",
         f"http://dairi.{base}:{port}/  (Kab. Dairi call center)",
         f"http://sidoarjo.{base}:{port}/  (Kab. Sidoarjo call center)",
-        f"http://{base}:{port}/graphql/  (GraphQL, public)",
+        f"http://{base}:{port}/graphql/  (GraphQL, POST JSON)",
     ]
 
 
@@ -137,9 +137,18 @@ def demo(argv: list[str]) -> None:
         embedded.stop_embedded_servers()
 
 
+def demo_environment(environ: dict[str, str] | os._Environ[str]) -> None:
+    """The demo's settings, in place: a laptop (SIAGA112_DEBUG=1), but never
+    Django's technical error pages, because runserver listens on every interface
+    and those pages list every URL pattern and setting. Static files are still
+    served by the platform (WhiteNoise from the finders), not by DEBUG."""
+    environ.setdefault("SIAGA112_DEBUG", "1")
+    environ["SIAGA112_DEBUG_PAGES"] = "0"
+    environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+
+
 def _demo(argv: list[str]) -> None:
-    os.environ.setdefault("SIAGA112_DEBUG", "1")
-    os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+    demo_environment(os.environ)
     _ensure_servers_in_env()
     _check_servers()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "siaga112.settings")

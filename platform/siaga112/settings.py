@@ -3,6 +3,12 @@ production comes from the environment; nothing here branches on a hostname.
 
 Safe by default: without SIAGA112_DEBUG=1 the platform runs with production
 security settings and refuses to start without a SECRET_KEY.
+
+SIAGA112_DEBUG=1 means "a laptop" (DEVELOPMENT below): a built-in secret key,
+plain http, assets straight from the finders. It does not turn on Django's
+technical error pages, which list every URL pattern and setting: those need
+SIAGA112_DEBUG_PAGES=1 as well, and `siaga112 demo` always turns them off
+because the demo listens on every interface.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -53,10 +60,11 @@ REPO_ROOT = embedded.REPO_ROOT
 VAR_DIR = embedded.VAR_DIR
 FRONTEND_DIR = REPO_ROOT / "frontend"
 
-DEBUG = env_bool("SIAGA112_DEBUG", False)
+DEVELOPMENT = env_bool("SIAGA112_DEBUG", False)
+DEBUG = DEVELOPMENT and env_bool("SIAGA112_DEBUG_PAGES", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
+    if not DEVELOPMENT:
         raise ImproperlyConfigured("SECRET_KEY must be set when SIAGA112_DEBUG is off")
     SECRET_KEY = "dev-only-insecure-key-siaga112-do-not-use-in-production-0123456789"
 
@@ -64,7 +72,7 @@ if not SECRET_KEY:
 # The national console answers on BASE_DOMAIN, each Pemda on <slug>.BASE_DOMAIN.
 BASE_DOMAIN = os.environ.get("SIAGA112_BASE_DOMAIN", "localhost")
 ALLOWED_HOSTS = [BASE_DOMAIN, f".{BASE_DOMAIN}", *env_list("SIAGA112_EXTRA_HOSTS")]
-if DEBUG:
+if DEVELOPMENT:
     ALLOWED_HOSTS += ["127.0.0.1", "testserver", ".testserver"]
 
 SHARED_APPS = [
@@ -115,7 +123,9 @@ AUTH_USER_MODEL = "accounts.User"
 MIDDLEWARE = [
     "siaga112.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "siaga112.throttle.ThrottleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "siaga112.middleware.IndonesianFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -123,6 +133,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "audit.middleware.AuditRequestMiddleware",
+    "siaga112.middleware.NoStoreWhenSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "siaga112.middleware.TenantTimezoneMiddleware",
@@ -201,6 +212,31 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
+
+def env_rate(name: str, default: str) -> tuple[int, int]:
+    """"<count>/<seconds>", e.g. "30/600": at most 30 in any 10-minute window."""
+    count, _, seconds = os.environ.get(name, default).partition("/")
+    return int(count), int(seconds)
+
+
+# What axes cannot see (siaga112.throttle): per address across all hosts, per PBX key.
+THROTTLE: dict[str, object] = {
+    "ENABLED": env_bool("SIAGA112_THROTTLE", True),
+    # Wrong passwords from one address, whatever the username and the host.
+    "LOGIN_FAILURES_PER_IP": env_rate("SIAGA112_LOGIN_FAILURES_PER_IP", "30/600"),
+    # Requests with an unknown or revoked PBX key from one address.
+    "PBX_KEY_FAILURES_PER_IP": env_rate("SIAGA112_PBX_KEY_FAILURES_PER_IP", "20/600"),
+    # Authenticated requests per PBX key (a busy center sends a few a second at most).
+    "PBX_REQUESTS_PER_KEY": env_rate("SIAGA112_PBX_REQUESTS_PER_KEY", "1200/60"),
+    "GRAPHQL_REQUESTS_PER_IP": env_rate("SIAGA112_GRAPHQL_REQUESTS_PER_IP", "300/60"),
+    # Trusted reverse proxies in front (X-Forwarded-For); 0: REMOTE_ADDR is the client.
+    "PROXY_COUNT": int(os.environ.get("SIAGA112_PROXY_COUNT", "0")),
+}
+if THROTTLE["PROXY_COUNT"]:
+    # axes must see the same client address as the throttle.
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = THROTTLE["PROXY_COUNT"]
+
 # --- i18n / time ---------------------------------------------------------------------
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
@@ -223,20 +259,27 @@ STATICFILES_DIRS = [
     ("vendor/chartjs", NODE_MODULES / "chart.js" / "dist"),
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
 ]
+if DEVELOPMENT:
+    # GraphiQL is only shown on a development machine (siaga112.graphql_view).
+    STATICFILES_DIRS += [
+        ("vendor/graphiql", NODE_MODULES / "graphiql"),
+        ("vendor/react", NODE_MODULES / "react" / "umd"),
+        ("vendor/react-dom", NODE_MODULES / "react-dom" / "umd"),
+    ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
+            if DEVELOPMENT
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
 # A laptop serves assets straight from the finders; production from collectstatic.
-WHITENOISE_USE_FINDERS = DEBUG
-WHITENOISE_AUTOREFRESH = DEBUG
-if DEBUG:
+WHITENOISE_USE_FINDERS = DEVELOPMENT
+WHITENOISE_AUTOREFRESH = DEVELOPMENT
+if DEVELOPMENT:
     Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
@@ -271,19 +314,37 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Siaga112 <noreply@sia
 
 # --- GraphQL ----------------------------------------------------------------------------
 GRAPHENE = {"SCHEMA": "siaga112.schema.schema", "ATOMIC_MUTATIONS": True}
+# Checked before a query is validated or run (siaga112.graphql_view).
+GRAPHQL_LIMITS = {
+    "MAX_BODY_BYTES": int(os.environ.get("SIAGA112_GRAPHQL_MAX_BODY_BYTES", "16384")),
+    "MAX_TOKENS": int(os.environ.get("SIAGA112_GRAPHQL_MAX_TOKENS", "5000")),
+    "MAX_DEPTH": int(os.environ.get("SIAGA112_GRAPHQL_MAX_DEPTH", "8")),
+    "MAX_ALIASES": int(os.environ.get("SIAGA112_GRAPHQL_MAX_ALIASES", "20")),
+    "MAX_FIELDS": int(os.environ.get("SIAGA112_GRAPHQL_MAX_FIELDS", "200")),
+}
+# Dotted paths of callables request -> user or None (API tokens); none yet.
+GRAPHQL_AUTHENTICATORS: list[str] = []
 
-# --- security (production defaults; DEBUG relaxes only what a laptop needs) -----------
+# --- security (production defaults; DEVELOPMENT relaxes only what a laptop needs) ----
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEVELOPMENT)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEVELOPMENT)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEVELOPMENT)
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("SECURE_HSTS_SECONDS", "0" if DEVELOPMENT else "31536000")
+)
+# Every Pemda is a subdomain of the base domain: HSTS covers them all by default.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEVELOPMENT)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEVELOPMENT)
+SESSION_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie: pages carry the token (forms, htmx's hx-headers).
+CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# A failed CSRF check gets the branded 403, not Django's page naming the reason.
+CSRF_FAILURE_VIEW = "siaga112.error_pages.csrf_failure"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # --- logging and errors -------------------------------------------------------------------
@@ -304,6 +365,8 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # runserver's access log: its own handler by default, bypassing the scrubber.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "pgserver": {"level": "WARNING"},
     },
@@ -322,8 +385,40 @@ SIAGA112 = {
     "MAP_TILES_URL": os.environ.get(
         "SIAGA112_MAP_TILES_URL", "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"
     ),
-    "PUBLIC_SCHEME": os.environ.get("SIAGA112_PUBLIC_SCHEME", "http" if DEBUG else "https"),
-    "PUBLIC_PORT": os.environ.get("SIAGA112_PUBLIC_PORT", "8000" if DEBUG else ""),
+    "PUBLIC_SCHEME": os.environ.get("SIAGA112_PUBLIC_SCHEME", "http" if DEVELOPMENT else "https"),
+    # Told to API clients in `Retry-After` when PostgreSQL or Redis is briefly away.
+    "RETRY_AFTER_SECONDS": int(os.environ.get("SIAGA112_RETRY_AFTER_SECONDS", "5")),
+    "PUBLIC_PORT": os.environ.get("SIAGA112_PUBLIC_PORT", "8000" if DEVELOPMENT else ""),
+}
+
+# --- Content-Security-Policy (django-csp) ------------------------------------------------
+# Scripts only from the platform itself, or inline with the response's nonce
+# (<script nonce="{{ request.csp_nonce }}">); no eval, so htmx trigger filters are
+# not used (incidents.js cancels polls instead). Inline style attributes stay allowed:
+# Bootstrap markup and Leaflet use them, and they cannot run code.
+
+
+def _tiles_origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}" if parts.netloc else ""
+
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": [
+            "'self'", "data:",
+            *[o for o in [_tiles_origin(str(SIAGA112["MAP_TILES_URL"]))] if o],
+        ],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
 }
 
 # --- per-app settings (each app owns its block) -----------------------------------------

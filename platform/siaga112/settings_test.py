@@ -9,6 +9,12 @@ os.environ.setdefault("SIAGA112_DEBUG", "1")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789abcdef")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 os.environ.setdefault("AXES_ENABLED", "1")
+# The whole suite comes from 127.0.0.1 within minutes: limits it cannot reach, so the
+# throttle's code path runs on every request; tests/foundation/test_throttle.py sets
+# the real ones.
+for _name in ("LOGIN_FAILURES_PER_IP", "PBX_KEY_FAILURES_PER_IP", "PBX_REQUESTS_PER_KEY",
+              "GRAPHQL_REQUESTS_PER_IP"):
+    os.environ.setdefault(f"SIAGA112_{_name}", "100000/60")
 # Server and worker threads in tests must not keep connections past a request.
 os.environ.setdefault("DB_CONN_MAX_AGE", "0")
 # SIAGA112_TEST_EMBEDDED=1 ignores the local servers: the suite then runs as on a machine

@@ -3,15 +3,21 @@
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
-from core.graphql import GraphQLView
+from siaga112.graphql_view import SiagaGraphQLView
 from siaga112.schema import tenant_schema
 from siaga112.urls_common import common_urlpatterns
 
 urlpatterns = [
     *common_urlpatterns,
-    path("graphql/", csrf_exempt(GraphQLView.as_view(graphiql=True, schema=tenant_schema)),
+    path("graphql/", csrf_exempt(SiagaGraphQLView.as_view(schema=tenant_schema)),
          name="graphql"),
     path("", include("onboarding.urls_tenant")),
     path("", include("reporting.urls_tenant")),
     path("", include("incidents.urls")),
 ]
+
+# Branded pages, the same on every host (siaga112.error_pages).
+handler400 = "siaga112.error_pages.bad_request"
+handler403 = "siaga112.error_pages.permission_denied"
+handler404 = "siaga112.error_pages.page_not_found"
+handler500 = "siaga112.error_pages.server_error"

@@ -4,6 +4,12 @@ function siagaIdle(el) {
   var active = document.activeElement;
   return !(active && el.contains(active) && active.matches("input, select, textarea"));
 }
+/* Polled regions (data-poll-when-idle) skip a poll instead of an hx-trigger filter,
+   which htmx would have to eval: the Content-Security-Policy allows no eval. */
+document.addEventListener("htmx:beforeRequest", function (evt) {
+  var el = evt.detail.elt;
+  if (el && el.hasAttribute("data-poll-when-idle") && !siagaIdle(el)) { evt.preventDefault(); }
+});
 document.addEventListener("htmx:responseError", function (evt) {
   var box = document.getElementById("flash");
   if (!box) return;
