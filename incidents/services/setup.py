@@ -1,5 +1,6 @@
 """The Pemda admin's configuration: categories and their targets, agencies,
-routing, staff and roles, and the center's settings."""
+routing, a responder's agency, and the center's settings. Staff and roles
+themselves are accounts.services."""
 
 from __future__ import annotations
 
@@ -7,13 +8,12 @@ import logging
 import secrets
 from typing import Any
 
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import TENANT_ROLES, Role, User
+from accounts.models import Role, User
 from incidents.errors import OperationError
 from incidents.models import Agency, AgencyMember, Category, IncidentSettings, RoutingRule
 from incidents.services.common import agencies_chosen, lock_or_404, parse_float
@@ -143,60 +143,18 @@ def routing_rules_set(
     return rules
 
 
-@transaction.atomic
-def staff_save(
-    *,
-    actor: User,
-    user_id: int | None,
-    username: str,
-    display_name: str,
-    role: str,
-    agency_id: Any = None,
-    password: str = "",
-    active: bool = True,
-) -> User:
-    """Create or change a member of this Pemda's staff (role, responder agency)."""
-    if role not in TENANT_ROLES:
-        raise OperationError(_("Choose a role of the call center."), field="role")
-    if user_id is None:
-        username = username.strip()
-        if not username or User.objects.filter(username=username).exists():
-            raise OperationError(_("Choose a new, unused username."), field="username")
-        user = User(username=username)
-        if not password:
-            raise OperationError(_("Set a first password."), field="password")
-    else:
-        found = User.objects.filter(pk=user_id).first()
-        if found is None:
-            raise OperationError("No such user.", status=404)
-        user = found
-        if user.pk == actor.pk and (role != user.role or not active):
-            raise OperationError(
-                _("You cannot change your own role or deactivate yourself."),
-                field="role",
-                status=409,
-            )
-    if password:
-        try:
-            validate_password(password, user)
-        except ValidationError as exc:
-            raise OperationError(" ".join(exc.messages), field="password") from None
-        user.set_password(password)
+def responder_agency_attach(user: User, role: str, agency_id: Any) -> None:
+    """accounts.services.staff_save's hook (registered in IncidentsConfig.ready): an
+    OPD responder belongs to exactly one active agency; other roles to none."""
     agency = None
     if role == Role.OPD_RESPONDER:
         (agency,) = agencies_chosen([agency_id]) if agency_id not in (None, "") else (None,)
         if agency is None:
             raise OperationError(_("An OPD responder belongs to one agency."), field="agency")
-    user.display_name = display_name.strip()[:120]
-    user.role = role
-    user.is_active = active
-    user.save()
     if agency is not None:
         AgencyMember.objects.update_or_create(user=user, defaults={"agency": agency})
     else:
         AgencyMember.objects.filter(user=user).delete()
-    logger.info("staff.saved", extra={"user": user.pk, "role": role, "by": actor.pk})
-    return user
 
 
 @transaction.atomic
