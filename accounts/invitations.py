@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.models import AdminInvitation, Role, User
+from audit.services import Target, record, record_public
 from core.errors import NotFound
 from tenants.db import current_schema
 from tenants.models import Region
@@ -65,6 +66,12 @@ def invitation_create(*, region: Region, email: str, actor: User | None) -> Crea
         created_by=actor,
     )
     url = invitation_url(region, token)
+    record(
+        actor=actor,
+        action="invitation.created",
+        target=Target("admininvitation", str(invitation.pk), region.name),
+        after={"email": email, "expires_at": invitation.expires_at},
+    )
     if email:
         subject = _("Siaga112: create the admin account for %(name)s") % {"name": region.name}
         body = _(
@@ -130,5 +137,20 @@ def invitation_accept(*, token: str, region: Region | None, username: str, passw
     )
     invitation.used_at = timezone.now()
     invitation.save(update_fields=["used_at"])
+    # Both trails: the Pemda admin sees who created the first admin account,
+    # the national officer sees the invitation used.
+    record(
+        actor=user,
+        action="invitation.accepted",
+        target=user,
+        after={"username": user.username, "role": user.role},
+    )
+    record_public(
+        actor=user,
+        action="invitation.accepted",
+        target=Target("admininvitation", str(invitation.pk), invitation.region.name),
+        before={"used_at": None},
+        after={"used_at": invitation.used_at, "username": user.username},
+    )
     logger.info("invitation.accepted", extra={"region": invitation.region_id})
     return user

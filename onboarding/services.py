@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.invitations import invitation_create
 from accounts.models import AdminInvitation, User
+from audit.services import Target, record, snapshot
 from core.errors import Conflict, DomainError, Invalid
 from onboarding import selectors
 from onboarding.models import (
@@ -130,10 +131,36 @@ def _move(
         raise VersionConflict()
 
 
-def _tenant_status_follow(region_id: str, stage: str) -> None:
+def _tenant_status_follow(region_id: str, stage: str, actor: User | None) -> None:
     status = TENANT_STATUS_FOR_STAGE.get(Stage(stage))
     if status is not None:
-        tenant_set_status(region_id=region_id, status=status)
+        tenant_set_status(region_id=region_id, status=status, actor=actor)
+
+
+def _audit_target(onboarding: PemdaOnboarding) -> Target:
+    # The region's name, not str(onboarding): that names the stage, which changes.
+    return Target("pemdaonboarding", onboarding.region_id, onboarding.region.name)
+
+
+# Evidence rows are audited without their back-reference and bookkeeping columns.
+_NOT_AUDITED = frozenset({"onboarding", "created_at", "updated_at"})
+
+
+def _evidence_image(obj: Any) -> dict[str, Any]:
+    return {k: v for k, v in snapshot(obj).items() if k not in _NOT_AUDITED}
+
+
+def _audit_evidence(
+    *, onboarding: PemdaOnboarding, actor: User | None, obj: Any, before: dict[str, Any]
+) -> None:
+    obj.refresh_from_db()  # the stored values, not the strings a form passed in
+    record(
+        actor=actor,
+        action="onboarding.evidence_saved",
+        target=Target(obj._meta.model_name, str(obj.pk), onboarding.region.name),
+        before=before,
+        after=_evidence_image(obj),
+    )
 
 
 @dataclass(frozen=True)
@@ -171,10 +198,17 @@ def onboarding_advance(
         to_stage=target,
         note=note.strip(),
     )
+    record(
+        actor=actor,
+        action="onboarding.stage_advanced",
+        target=_audit_target(onboarding),
+        before={"stage": current},
+        after={"stage": target},
+    )
     invitation_url = None
     if target == Stage.INSTALLATION:
         invitation_url = _installation_start(onboarding=onboarding, actor=actor)
-    _tenant_status_follow(onboarding.region_id, target)
+    _tenant_status_follow(onboarding.region_id, target, actor)
     onboarding.refresh_from_db()
     logger.info(
         "onboarding.advanced",
@@ -240,7 +274,14 @@ def onboarding_send_back(
         to_stage=target,
         note=reason,
     )
-    _tenant_status_follow(onboarding.region_id, target)
+    record(
+        actor=actor,
+        action="onboarding.sent_back",
+        target=_audit_target(onboarding),
+        before={"stage": current},
+        after={"stage": target, "note": reason},
+    )
+    _tenant_status_follow(onboarding.region_id, target, actor)
     onboarding.refresh_from_db()
     logger.info(
         "onboarding.sent_back", extra={"region": region_code, "from": current, "to": target}
@@ -297,6 +338,7 @@ def application_save(
     _raise_if(errors)
     onboarding = _load(region_code)
     app, _created = Application.objects.get_or_create(onboarding=onboarding)
+    before = {} if _created else _evidence_image(app)
     app.letter_number = letter_number
     app.letter_date = letter_date
     app.contact_name = contact_name
@@ -309,6 +351,7 @@ def application_save(
     if letter is not None:
         app.letter.save(getattr(letter, "name", "letter.pdf") or "letter.pdf", letter, save=False)
     app.save()
+    _audit_evidence(onboarding=onboarding, actor=actor, obj=app, before=before)
     _timeline(
         onboarding=onboarding,
         actor=actor,
@@ -329,6 +372,7 @@ def verification_visit_record(
     _raise_if(errors)
     onboarding = _load(region_code)
     visit = VerificationVisit.objects.create(onboarding=onboarding, **data)
+    _audit_evidence(onboarding=onboarding, actor=actor, obj=visit, before={})
     _timeline(
         onboarding=onboarding,
         actor=actor,
@@ -353,11 +397,14 @@ def operator_routing_save(
             {"routing_opened_on": [_("Routing opens after the ministry's letter to the operator.")]}
         )
     onboarding = _load(region_code)
+    existing = OperatorRouting.objects.filter(onboarding=onboarding, operator=operator).first()
+    before = _evidence_image(existing) if existing is not None else {}
     routing, _created = OperatorRouting.objects.update_or_create(
         onboarding=onboarding,
         operator=operator,
         defaults={"letter_date": letter_date, "routing_opened_on": routing_opened_on},
     )
+    _audit_evidence(onboarding=onboarding, actor=actor, obj=routing, before=before)
     _timeline(
         onboarding=onboarding,
         actor=actor,
@@ -381,6 +428,13 @@ def installation_record(
     _raise_if(errors)
     onboarding = _load(region_code)
     PemdaOnboarding.objects.filter(pk=onboarding.pk).update(installed_on=installed_on)
+    record(
+        actor=actor,
+        action="onboarding.evidence_saved",
+        target=_audit_target(onboarding),
+        before={"installed_on": onboarding.installed_on},
+        after={"installed_on": installed_on},
+    )
     _timeline(
         onboarding=onboarding,
         actor=actor,
@@ -395,6 +449,7 @@ def installation_record(
 def training_session_add(*, region_code: str, actor: User | None, **data: Any) -> TrainingSession:
     onboarding = _load(region_code)
     session = TrainingSession.objects.create(onboarding=onboarding, **data)
+    _audit_evidence(onboarding=onboarding, actor=actor, obj=session, before={})
     _timeline(
         onboarding=onboarding,
         actor=actor,
@@ -414,6 +469,7 @@ def training_session_add(*, region_code: str, actor: User | None, **data: Any) -
 def trial_call_add(*, region_code: str, actor: User | None, **data: Any) -> TrialCall:
     onboarding = _load(region_code)
     call = TrialCall.objects.create(onboarding=onboarding, **data)
+    _audit_evidence(onboarding=onboarding, actor=actor, obj=call, before={})
     _timeline(
         onboarding=onboarding,
         actor=actor,
@@ -451,10 +507,13 @@ def launch_save(
                 ]
             }
         )
+    existing = Launch.objects.filter(onboarding=onboarding).first()
+    before = _evidence_image(existing) if existing is not None else {}
     launch, _created = Launch.objects.update_or_create(
         onboarding=onboarding,
         defaults={"launched_on": launched_on, "launched_by": launched_by, "press_link": press_link},
     )
+    _audit_evidence(onboarding=onboarding, actor=actor, obj=launch, before=before)
     if onboarding.stage == Stage.LAUNCHED:
         # A corrected date moves the ordinal with it.
         PemdaOnboarding.objects.filter(pk=onboarding.pk).update(launched_on=launched_on)
@@ -481,10 +540,13 @@ def regulation_save(
     _check(errors, "enacted_on", validate_not_future, enacted_on)
     _raise_if(errors)
     onboarding = _load(region_code)
+    existing = Regulation.objects.filter(onboarding=onboarding).first()
+    before = _evidence_image(existing) if existing is not None else {}
     regulation, _created = Regulation.objects.update_or_create(
         onboarding=onboarding,
         defaults={"kind": kind, "number": number, "enacted_on": enacted_on},
     )
+    _audit_evidence(onboarding=onboarding, actor=actor, obj=regulation, before=before)
     _timeline(
         onboarding=onboarding,
         actor=actor,

@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists
 
+from audit.services import record
 from tenants.cloning import CloneUnavailable, clone_schema_fast
 from tenants.db import tenant_connection
 from tenants.models import Domain, Region, Tenant
@@ -170,16 +171,32 @@ def schema_name_for(region: Region) -> str:
     return "pemda_" + region.code.replace(".", "_")
 
 
-def tenant_set_status(*, region_id: str, status: str) -> int:
+@transaction.atomic
+def tenant_set_status(*, region_id: str, status: str, actor: object | None = None) -> int:
     """The one way another app changes a Pemda tenant's status (onboarding does,
-    as its stage moves). Returns how many tenants changed: 0 while the Pemda has
-    no tenant yet (it is provisioned after commit, and starts as installed)."""
+    as its stage moves). Returns how many tenants it applies to: 0 while the
+    Pemda has no tenant yet (it is provisioned after commit, and starts as
+    installed). A real change writes an audit row in the same transaction."""
     if status not in Tenant.Status.values or status == Tenant.Status.PLATFORM:
         raise ValueError(f"{status!r} is not a Pemda tenant status")
-    updated = Tenant.objects.filter(region_id=region_id, is_template=False).update(status=status)
-    if updated:
+    tenants = list(
+        Tenant.objects.select_for_update().filter(region_id=region_id, is_template=False)
+    )
+    for tenant in tenants:
+        before = tenant.status
+        if before == status:
+            continue
+        Tenant.objects.filter(pk=tenant.pk).update(status=status)
+        tenant.status = status
+        record(
+            actor=actor,
+            action="tenant.status_changed",
+            target=tenant,
+            before={"status": before},
+            after={"status": status},
+        )
         logger.info("tenant.status_set", extra={"region": region_id, "status": status})
-    return updated
+    return len(tenants)
 
 
 @dataclass(frozen=True)
@@ -225,6 +242,12 @@ def tenant_provision(*, region: Region, is_demo: bool = False) -> ProvisionResul
             CloneSchema().clone_schema(TEMPLATE_SCHEMA, tenant.schema_name, set_connection=False)
         Domain.objects.get_or_create(
             domain=tenant_domain(region.slug), defaults={"tenant": tenant, "is_primary": True}
+        )
+        record(
+            actor=None,
+            action="tenant.provisioned",
+            target=tenant,
+            after={"schema_name": tenant.schema_name, "status": tenant.status},
         )
     tenant_connection().set_schema_to_public()
     seconds = time.perf_counter() - started

@@ -74,6 +74,7 @@ SHARED_APPS = [
     "onboarding",
     "referrals",
     "reporting",
+    "audit",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -94,6 +95,7 @@ TENANT_APPS = [
     "incidents",
     "outbox",
     "reporting",
+    "audit",
     "axes",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
@@ -120,6 +122,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AuditRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "siaga112.middleware.TenantTimezoneMiddleware",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("graphql/", csrf_exempt(GraphQLView.as_view(graphiql=True, schema=tenant_schema)),
          name="graphql"),
     path("", include("onboarding.urls_tenant")),
+    path("", include("reporting.urls_tenant")),
     path("", include("accounts.urls")),
     path("", include("incidents.urls")),
 ]

@@ -12,7 +12,7 @@ from tenants.models import Tenant
 from tenants.services import tenant_set_status
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("core", "accounts", "onboarding", "incidents", "outbox", "referrals", "reporting",
+APPS = ("core", "audit", "accounts", "onboarding", "incidents", "outbox", "referrals", "reporting",
         "platform/siaga112")
 
 

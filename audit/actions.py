@@ -1,0 +1,102 @@
+"""Every action code the audit trail knows, with the words a person reads.
+
+`audit.services.record` refuses a code that is not listed here, so a page
+never has to show a raw code: adding a new audited write means adding its code
+and label (and the Indonesian translation in audit/locale) in this file.
+"""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+# Changes in the public schema, read by the national officer.
+PUBLIC_ACTIONS: dict[str, Promise] = {
+    "tenant.provisioned": _("Pemda tenant provisioned"),
+    "tenant.status_changed": _("Pemda tenant status changed"),
+    "onboarding.stage_advanced": _("Onboarding moved to the next stage"),
+    "onboarding.sent_back": _("Onboarding sent back a stage"),
+    "onboarding.evidence_saved": _("Onboarding evidence saved"),
+    "invitation.created": _("Pemda-admin invitation issued"),
+    "invitation.accepted": _("Pemda-admin invitation accepted"),
+}
+
+# Changes in a Pemda's schema, read by that Pemda's admin.
+TENANT_ACTIONS: dict[str, Promise] = {
+    "staff.created": _("User created"),
+    "staff.updated": _("User changed"),
+    "staff.role_changed": _("User's role changed"),
+    "agency.created": _("Agency created"),
+    "agency.updated": _("Agency changed"),
+    "category.updated": _("Category changed"),
+    "routing.updated": _("Routing changed"),
+    "settings.updated": _("Call-center settings changed"),
+    "pbx_key.created": _("PBX key created"),
+    "pbx_key.revoked": _("PBX key revoked"),
+    "block.lifted": _("Number block lifted"),
+    "invitation.accepted": _("Pemda-admin invitation accepted"),
+}
+
+ACTIONS: dict[str, Promise] = {**PUBLIC_ACTIONS, **TENANT_ACTIONS}
+
+TARGET_TYPES: dict[str, Promise] = {
+    "tenant": _("Pemda tenant"),
+    "pemdaonboarding": _("Onboarding"),
+    "admininvitation": _("Invitation"),
+    "user": _("User"),
+    "agency": _("Agency"),
+    "category": _("Category"),
+    "incidentsettings": _("Settings"),
+    "pbxcredential": _("PBX key"),
+    "numberblock": _("Number block"),
+    "application": _("Application"),
+    "verificationvisit": _("Verification visit"),
+    "operatorrouting": _("Operator routing"),
+    "trainingsession": _("Training session"),
+    "trialcall": _("Trial call"),
+    "launch": _("Launch"),
+    "regulation": _("Regulation"),
+}
+
+FIELDS: dict[str, Promise] = {
+    "status": _("status"),
+    "stage": _("stage"),
+    "role": _("role"),
+    "is_active": _("active"),
+    "active": _("active"),
+    "display_name": _("name"),
+    "name": _("name"),
+    "username": _("username"),
+    "email": _("e-mail"),
+    "password": _("password"),
+    "agency": _("agency"),
+    "agencies": _("agencies"),
+    "priority": _("priority"),
+    "ack_target_minutes": _("acknowledge target (minutes)"),
+    "arrive_target_minutes": _("arrival target (minutes)"),
+    "evidence": _("evidence"),
+    "note": _("note"),
+    "expires_at": _("expires"),
+    "revoked_at": _("revoked"),
+    "lifted_at": _("lifted"),
+    "number": _("number"),
+    "installed_on": _("installed on"),
+    "used_at": _("used"),
+}
+
+
+def action_label(code: str) -> Promise | str:
+    return ACTIONS.get(code) or _("Other change")
+
+
+def target_type_label(code: str) -> Promise | str:
+    return TARGET_TYPES.get(code) or code.replace("_", " ")
+
+
+def field_label(key: str) -> Promise | str:
+    return FIELDS.get(key) or key.replace("_", " ")
+
+
+def choices(codes: dict[str, Promise]) -> list[tuple[str, str]]:
+    """(code, label) sorted by the label in the active language, for a filter."""
+    return sorted(((c, str(label)) for c, label in codes.items()), key=lambda item: item[1])

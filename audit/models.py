@@ -1,0 +1,72 @@
+"""The audit trail: one append-only row per administrative change.
+
+The same table exists in the public schema (national changes: tenants,
+onboarding, invitations) and in every Pemda schema (that Pemda's own admin
+changes: staff, agencies, categories, routing, settings, PBX keys, blocks), so
+each audience reads its own trail and no tenant can see another's.
+
+Rows are never changed: a PostgreSQL trigger (migration 0001) refuses UPDATE,
+DELETE and TRUNCATE for every database user, including the application's. The
+only way out is the personal-data retention purge (issue 8), which must run
+`SET LOCAL siaga112.purge = 'on'` before deleting, and writes its own audit
+row saying what it purged. SET LOCAL lasts until the outermost transaction
+ends (a savepoint does not end it), so the purge must be a transaction of its
+own (a Celery task's top-level atomic block), never nested in another write.
+
+Nothing here is a foreign key: the actor and the target are snapshots (id,
+username, role, label) taken when the change happened, so a row outlives the
+user or the object it names and a deleted user never blocks or cascades into
+the trail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from audit import actions
+
+
+class AuditEntry(models.Model):
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The actor's id in the schema the change was made in (a Pemda's staff id
+    # in a tenant schema, a national account's id in public); null for the
+    # system (Celery worker, command line).
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_username = models.CharField(max_length=150, blank=True)
+    actor_role = models.CharField(max_length=24, blank=True)
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=64)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    # Only the fields that changed; secrets are masked (audit.services.diff).
+    before = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        indexes = [models.Index(fields=["actor_username", "-at"], name="audit_actor_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target_type}:{self.target_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The trigger refuses an UPDATE anyway; refusing here gives a clearer error.
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    @property
+    def action_label(self) -> str:
+        return str(actions.action_label(self.action))
+
+    @property
+    def target_type_label(self) -> str:
+        return str(actions.target_type_label(self.target_type))
