@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import TENANT_ROLES, User
+from audit.services import tracking
 from core.errors import Conflict, Invalid, NotFound
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ class StaffAttachment:
     options: Callable[[], list[tuple[int, str]]]
     # Every user's current choice: user id -> id.
     current: Callable[[], dict[int, int]]
+    # What the audit trail shows for one user's choice (a code a person reads), or None.
+    audited: Callable[[User], Any]
     # Called in staff_save's transaction after the user is saved, with the user's
     # (new) role and the value sent (None when absent): set, keep or clear the
     # attachment; raise a DomainError (with `field`) to refuse, rolling it all back.
@@ -49,6 +52,23 @@ def staff_attachment_register(attachment: StaffAttachment) -> None:
 
 def staff_attachments() -> list[StaffAttachment]:
     return list(_attachments.values())
+
+
+def _staff_image(user: User) -> dict[str, Any]:
+    image: dict[str, Any] = {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "is_active": user.is_active,
+        "password": user.password,
+    }
+    for attachment in _attachments.values():
+        image[attachment.field] = attachment.audited(user)
+    return image
+
+
+def _staff_action(before: dict[str, Any], after: dict[str, Any]) -> str:
+    return "staff.role_changed" if before.get("role") != after.get("role") else "staff.updated"
 
 
 @transaction.atomic
@@ -89,12 +109,17 @@ def staff_save(
             validate_password(password, user)
         except ValidationError as exc:
             raise Invalid(" ".join(exc.messages), field="password") from None
-        user.set_password(password)
-    user.display_name = display_name.strip()[:120]
-    user.role = role
-    user.is_active = active
-    user.save()
-    for attachment in _attachments.values():
-        attachment.attach(user, role, (attached or {}).get(attachment.field))
+    # The trail gets what changed: role, name, active, the attachment; a new
+    # password only as "changed" (audit masks the hash's fingerprint).
+    with tracking(actor=actor, action=_staff_action, created_action="staff.created",
+                  target=user, image=_staff_image):
+        if password:
+            user.set_password(password)
+        user.display_name = display_name.strip()[:120]
+        user.role = role
+        user.is_active = active
+        user.save()
+        for attachment in _attachments.values():
+            attachment.attach(user, role, (attached or {}).get(attachment.field))
     logger.info("staff.saved", extra={"user": user.pk, "role": role, "by": actor.pk})
     return user

@@ -20,6 +20,7 @@ class IncidentsConfig(AppConfig):
                 label=_("Agency (responders)"),
                 options=selectors.agency_options,
                 current=selectors.responder_agency_ids,
+                audited=selectors.responder_agency_code,
                 attach=responder_agency_attach,
             )
         )

@@ -376,6 +376,22 @@ def agency_options() -> list[tuple[int, str]]:
     return list(active_agencies().values_list("pk", "name"))
 
 
+def responder_agency_code(user: Any) -> str | None:
+    """The code of the agency a responder belongs to (None for other staff)."""
+    return (
+        AgencyMember.objects.filter(user_id=user.pk).values_list("agency__code", flat=True).first()
+    )
+
+
+def routing_codes(category: Category) -> list[str]:
+    """The codes of the agencies a category's incidents are suggested to, in order."""
+    return list(
+        RoutingRule.objects.filter(category=category)
+        .order_by("order")
+        .values_list("agency__code", flat=True)
+    )
+
+
 def responder_agency_ids() -> dict[int, int]:
     """user id -> agency id of every OPD responder's membership."""
     return dict(AgencyMember.objects.values_list("user_id", "agency_id"))

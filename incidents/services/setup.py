@@ -14,11 +14,17 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from audit.services import record, tracking
 from incidents.errors import OperationError
 from incidents.models import Agency, AgencyMember, Category, IncidentSettings, RoutingRule
+from incidents.selectors import routing_codes
 from incidents.services.common import agencies_chosen, lock_or_404, parse_float
 
 logger = logging.getLogger(__name__)
+
+# What the audit trail keeps of a category and of an agency (changed fields only).
+CATEGORY_AUDITED = ("name", "priority", "ack_target_minutes", "arrive_target_minutes", "active")
+AGENCY_AUDITED = ("code", "name", "kind", "email", "webhook_url", "webhook_secret", "active")
 
 
 @transaction.atomic
@@ -50,12 +56,13 @@ def category_update(
             _("The arrival target cannot be shorter than the acknowledge target."),
             field="arrive_target_minutes",
         )
-    category.name = name.strip()[:120] or category.name
-    category.priority = prio
-    category.ack_target_minutes = ack
-    category.arrive_target_minutes = arrive
-    category.active = active
-    category.save()
+    with tracking(actor=actor, action="category.updated", target=category, fields=CATEGORY_AUDITED):
+        category.name = name.strip()[:120] or category.name
+        category.priority = prio
+        category.ack_target_minutes = ack
+        category.arrive_target_minutes = arrive
+        category.active = active
+        category.save()
     logger.info("category.updated", extra={"category": category.code, "by": actor.pk})
     return category
 
@@ -97,16 +104,20 @@ def agency_save(
             URLValidator(schemes=["https", "http"])(webhook_url.strip())
     except ValidationError:
         raise OperationError("The webhook URL is not a valid URL.", field="webhook_url") from None
-    agency.name = name.strip()[:160]
-    agency.kind = kind
-    agency.email = email.strip()
-    agency.webhook_url = webhook_url.strip()
-    if webhook_secret is not None:
-        agency.webhook_secret = webhook_secret
-    elif agency.webhook_url and not agency.webhook_secret:
-        agency.webhook_secret = secrets.token_urlsafe(32)
-    agency.active = active
-    agency.save()
+    # webhook_secret is in the image so a new secret shows as changed; audit
+    # stores it masked, never its value.
+    with tracking(actor=actor, action="agency.updated", created_action="agency.created",
+                  target=agency, fields=AGENCY_AUDITED):
+        agency.name = name.strip()[:160]
+        agency.kind = kind
+        agency.email = email.strip()
+        agency.webhook_url = webhook_url.strip()
+        if webhook_secret is not None:
+            agency.webhook_secret = webhook_secret
+        elif agency.webhook_url and not agency.webhook_secret:
+            agency.webhook_secret = secrets.token_urlsafe(32)
+        agency.active = active
+        agency.save()
     logger.info("agency.saved", extra={"agency": agency.code, "by": actor.pk})
     return agency
 
@@ -134,11 +145,14 @@ def routing_rules_set(
             )
         agency_ids = [by_code[c] for c in agency_codes]
     agencies = agencies_chosen(agency_ids) if agency_ids else []
+    before = routing_codes(category)
     RoutingRule.objects.filter(category=category).delete()
     rules = [
         RoutingRule.objects.create(category=category, agency=agency, order=i)
         for i, agency in enumerate(dict.fromkeys(agencies), start=1)
     ]
+    record(actor=actor, action="routing.updated", target=category,
+           before={"agencies": before}, after={"agencies": routing_codes(category)})
     logger.info("routing.updated", extra={"category": category.code, "by": actor.pk})
     return rules
 
@@ -160,6 +174,13 @@ def responder_agency_attach(user: User, role: str, agency_id: Any) -> None:
 @transaction.atomic
 def settings_update(*, actor: User, values: dict[str, Any]) -> IncidentSettings:
     cfg = IncidentSettings.load()
+    with tracking(actor=actor, action="settings.updated", target=cfg):
+        _settings_apply(cfg, values)
+    logger.info("incident_settings.updated", extra={"by": actor.pk})
+    return cfg
+
+
+def _settings_apply(cfg: IncidentSettings, values: dict[str, Any]) -> None:
     ints = (
         "prank_threshold",
         "prank_window_hours",
@@ -185,5 +206,3 @@ def settings_update(*, actor: User, values: dict[str, Any]) -> IncidentSettings:
     ):
         raise OperationError("The area's minimum must be below its maximum.", field="area_min_lat")
     cfg.save()
-    logger.info("incident_settings.updated", extra={"by": actor.pk})
-    return cfg
