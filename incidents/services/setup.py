@@ -80,7 +80,12 @@ def agency_save(
     webhook_secret: str | None,
     active: bool,
 ) -> Agency:
-    agency = Agency() if agency_id is None else Agency.objects.filter(pk=agency_id).first()
+    # Locked: the audit row's "before" is the state this write replaced.
+    agency = (
+        Agency()
+        if agency_id is None
+        else Agency.objects.select_for_update().filter(pk=agency_id).first()
+    )
     if agency is None:
         raise OperationError("No such agency.", status=404)
     if agency_id is None:
@@ -132,7 +137,8 @@ def routing_rules_set(
 ) -> list[RoutingRule]:
     """The agencies a category's incidents are suggested to, in order; by id, or by
     code as the admin types them ("damkar, psc119")."""
-    category = Category.objects.filter(pk=category_id).first()
+    # Locked, so two admins' changes queue and each audit row's "before" is true.
+    category = Category.objects.select_for_update().filter(pk=category_id).first()
     if category is None:
         raise OperationError("No such category.", status=404)
     if agency_codes:
@@ -173,7 +179,8 @@ def responder_agency_attach(user: User, role: str, agency_id: Any) -> None:
 
 @transaction.atomic
 def settings_update(*, actor: User, values: dict[str, Any]) -> IncidentSettings:
-    cfg = IncidentSettings.load()
+    IncidentSettings.load()  # the singleton exists from here on
+    cfg = IncidentSettings.objects.select_for_update().get(pk=1)
     with tracking(actor=actor, action="settings.updated", target=cfg):
         _settings_apply(cfg, values)
     logger.info("incident_settings.updated", extra={"by": actor.pk})
