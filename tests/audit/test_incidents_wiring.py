@@ -95,7 +95,7 @@ def test_pbx_key_created_and_revoked(tenant_a):
     assert response.status_code == 201
     key = response.json()["key"]
     (created,) = _rows(tenant_a, mark, "pbx_key.created")
-    assert key not in str(created.after) and key.split("_")[2] not in str(created.after)
+    assert key not in str(created.after) and key.split("_", 2)[2] not in str(created.after)
     with schema_context(tenant_a.schema_name):
         cred = PbxCredential.objects.get(name="PBX audit")
     assert admin.post(f"/manage/pbx/{cred.pk}/revoke/").status_code == 302
