@@ -1,13 +1,27 @@
+"""The invitation link of a Pemda's first admin, and the admin's staff page.
+
+The staff page lives in the call center's layout (`incidents/layout.html`, the
+tenant site's chrome): a template name, not an import, so accounts stays below
+incidents.
+"""
+
 from __future__ import annotations
+
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from accounts import policies, selectors, services
 from accounts.invitations import invitation_accept, invitation_find
+from accounts.models import User
+from core.forms import checked, optional_id
+from core.http import allowed, done, post_data
 
 
 @never_cache
@@ -37,4 +51,35 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
         "accounts/invitation_accept.html",
         {"invitation": invitation, "errors": errors, "username": username},
         status=400 if errors else 200,
+    )
+
+
+@allowed(policies.can_manage_staff, denied_template="incidents/denied.html")
+def manage_users(request: HttpRequest) -> HttpResponse:
+    attachments = services.staff_attachments()
+    if request.method == "POST":
+        data = post_data(request)
+        services.staff_save(
+            actor=cast(User, request.user),
+            user_id=optional_id(data.get("user_id")),
+            username=str(data.get("username", "")),
+            display_name=str(data.get("display_name", "")),
+            role=str(data.get("role", "")),
+            attached={a.field: data.get(a.field) or None for a in attachments},
+            password=str(data.get("password", "")),
+            active=checked(data, "active", default=True),
+        )
+        return done(request, reverse("manage_users"))
+    current = [a.current() for a in attachments]
+    rows: list[dict[str, Any]] = [
+        {"user": user, "attached": [chosen.get(user.pk) for chosen in current]}
+        for user in selectors.staff_all()
+    ]
+    columns = [{"field": a.field, "label": a.label, "options": a.options()} for a in attachments]
+    for row in rows:
+        row["cells"] = list(zip(columns, row.pop("attached"), strict=True))
+    return render(
+        request,
+        "accounts/manage/users.html",
+        {"users": rows, "roles": selectors.tenant_role_choices(), "columns": columns},
     )

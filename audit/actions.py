@@ -82,6 +82,21 @@ FIELDS: dict[str, Promise] = {
     "number": _("number"),
     "installed_on": _("installed on"),
     "used_at": _("used"),
+    # incidents: agencies, PBX keys, the call center's settings
+    "code": _("code"),
+    "kind": _("kind"),
+    "webhook_url": _("webhook URL"),
+    "webhook_secret": _("webhook secret"),
+    "key_prefix": _("key prefix"),
+    "prank_threshold": _("prank-call threshold"),
+    "prank_window_hours": _("prank-call window (hours)"),
+    "block_hours": _("block length (hours)"),
+    "duplicate_radius_m": _("duplicate radius (m)"),
+    "duplicate_window_minutes": _("duplicate window (minutes)"),
+    "area_min_lat": _("area: minimum latitude"),
+    "area_max_lat": _("area: maximum latitude"),
+    "area_min_lng": _("area: minimum longitude"),
+    "area_max_lng": _("area: maximum longitude"),
 }
 
 

@@ -10,14 +10,20 @@ error itself (re-render its form) still catches it first.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
-from core.errors import DomainError
+from core.errors import DomainError, Invalid
+
+ViewFn = Callable[..., HttpResponse]
 
 logger = logging.getLogger(__name__)
 
@@ -72,3 +78,50 @@ class DomainErrorMiddleware:
                    "error_class": type(exception).__name__, "path": request.path},
         )
         return error_response(request, exception)
+
+
+# --- what the staff screens share: who may, reading the request, answering it ----------
+
+
+def allowed(check: Callable[[Any], bool], *, denied_template: str) -> Callable[[ViewFn], ViewFn]:
+    """Login required, then `check(user)`; a wrong role gets 403 and changes nothing.
+    A refusal the view raises (a DomainError) is answered by the middleware above."""
+
+    def decorate(view: ViewFn) -> ViewFn:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not check(request.user):
+                if wants_json(request):
+                    return JsonResponse({"error": gettext("Your role may not do this.")},
+                                        status=403)
+                return render(request, denied_template, status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def done(request: HttpRequest, url: str, data: dict[str, Any] | None = None) -> HttpResponse:
+    """A write succeeded: JSON for API clients, an htmx redirect, or a redirect."""
+    if wants_json(request):
+        return JsonResponse({"ok": True, **(data or {})})
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+def post_data(request: HttpRequest) -> dict[str, Any]:
+    """The form post, or the JSON object an API client sent."""
+    if request.content_type == "application/json":
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            raise Invalid("The body is not valid JSON.", field="body") from None
+        if not isinstance(body, dict):
+            raise Invalid("The body must be a JSON object.", field="body")
+        return body
+    return {k: (v if len(v) > 1 else v[0]) for k, v in request.POST.lists()}

@@ -5,29 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.forms import as_list as as_list
+from core.forms import checked as checked
+from core.forms import optional_id as optional_id
 from incidents.errors import OperationError
 from incidents.services.incidents import IncidentInput
-
-TRUE = ("1", "on", "true", "True")
-
-
-def checked(data: dict[str, Any], name: str, *, default: bool = False) -> bool:
-    """A checkbox or a JSON flag; `default` when the field is missing."""
-    if name not in data:
-        return default
-    return str(data.get(name, "")) in TRUE
-
-
-def optional_id(value: Any) -> int | None:
-    text = str(value or "")
-    return int(text) if text.isdigit() else None
-
-
-def as_list(value: Any) -> list[Any]:
-    """A multi-select: one value, several, or none."""
-    if value is None or value == "":
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def incident_input(data: dict[str, Any]) -> IncidentInput:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
+from django.utils.translation import gettext as _
 
 from accounts.models import Role
+from core.errors import NotFound
 from incidents.models import Agency, Call, Dispatch, Incident
 
 OPERATIONS = (Role.CALL_TAKER, Role.SUPERVISOR)
@@ -93,11 +94,12 @@ def visible_dispatches(user: Any) -> QuerySet[Dispatch]:
 
 
 def access_incident(user: Any, incident_id: object) -> Incident:
-    """The incident if this user may see it; the same 404 for missing and forbidden."""
+    """The incident if this user may see it; the same NotFound (404) for missing
+    and forbidden."""
     try:
         return visible_incidents(user).select_related("category").get(pk=int(str(incident_id)))
     except (Incident.DoesNotExist, ValueError, TypeError):
-        raise Http404("no such incident") from None
+        raise NotFound(_("No such incident.")) from None
 
 
 def access_dispatch_for_update(user: Any, dispatch_id: object) -> Dispatch:
@@ -110,22 +112,22 @@ def access_dispatch_for_update(user: Any, dispatch_id: object) -> Dispatch:
             pk=int(str(dispatch_id)), agency=agency
         )
     except (Dispatch.DoesNotExist, ValueError, TypeError):
-        raise Http404("no such dispatch") from None
+        raise NotFound(_("No such dispatch.")) from None
 
 
 def access_dispatch_for_supervision(user: Any, dispatch_id: object) -> Dispatch:
     if not can_supervise(user):
-        raise Http404("no such dispatch")
+        raise NotFound(_("No such dispatch."))
     try:
         return Dispatch.objects.select_related("incident", "agency").get(pk=int(str(dispatch_id)))
     except (Dispatch.DoesNotExist, ValueError, TypeError):
-        raise Http404("no such dispatch") from None
+        raise NotFound(_("No such dispatch.")) from None
 
 
 def access_call(user: Any, call_id: object) -> Call:
     if not can_take_calls(user):
-        raise Http404("no such call")
+        raise NotFound(_("No such call."))
     try:
         return Call.objects.get(pk=int(str(call_id)))
     except (Call.DoesNotExist, ValueError, TypeError):
-        raise Http404("no such call") from None
+        raise NotFound(_("No such call.")) from None

@@ -11,7 +11,6 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import TENANT_ROLES, Role, User
 from core.rules import InvalidPhoneNumber, distance_m, mask_phone, overdue_reason
 from incidents.models import (
     ACTIVE_DISPATCH,
@@ -372,16 +371,30 @@ def past_blocks(limit: int = 50) -> QuerySet[NumberBlock]:
     return NumberBlock.objects.exclude(pk__in=active_blocks().values("pk"))[:limit]
 
 
-def staff_rows() -> list[dict[str, Any]]:
-    """Every user of this Pemda with their responder agency (if any)."""
-    members = {m.user_id: m.agency for m in AgencyMember.objects.select_related("agency")}
-    return [
-        {"user": u, "agency": members.get(u.pk)} for u in User.objects.order_by("role", "username")
-    ]
+def agency_options() -> list[tuple[int, str]]:
+    """Active agencies as (id, name): what a responder may be attached to."""
+    return list(active_agencies().values_list("pk", "name"))
 
 
-def tenant_role_choices() -> list[tuple[str, Any]]:
-    return [(value, label) for value, label in Role.choices if value in TENANT_ROLES]
+def responder_agency_code(user: Any) -> str | None:
+    """The code of the agency a responder belongs to (None for other staff)."""
+    return (
+        AgencyMember.objects.filter(user_id=user.pk).values_list("agency__code", flat=True).first()
+    )
+
+
+def routing_codes(category: Category) -> list[str]:
+    """The codes of the agencies a category's incidents are suggested to, in order."""
+    return list(
+        RoutingRule.objects.filter(category=category)
+        .order_by("order")
+        .values_list("agency__code", flat=True)
+    )
+
+
+def responder_agency_ids() -> dict[int, int]:
+    """user id -> agency id of every OPD responder's membership."""
+    return dict(AgencyMember.objects.values_list("user_id", "agency_id"))
 
 
 def category_rows() -> list[dict[str, Any]]:

@@ -33,7 +33,6 @@ urlpatterns = [
     path("referrals/<int:referral_id>/accept/", referring.referral_accept, name="referral_accept"),
     path("referrals/<int:referral_id>/decline/", referring.referral_decline,
          name="referral_decline"),
-    path("manage/users/", setup.manage_users, name="manage_users"),
     path("manage/agencies/", setup.manage_agencies, name="manage_agencies"),
     path("manage/categories/", setup.manage_categories, name="manage_categories"),
     path("manage/pbx/", setup.manage_pbx, name="manage_pbx"),

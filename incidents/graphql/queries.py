@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import graphene
-from django.http import Http404
 
+from core.errors import NotFound
 from incidents import policies, selectors
 from incidents.models import Dispatch, Incident, TimelineEntry
 
@@ -111,7 +111,7 @@ class IncidentQuery(graphene.ObjectType):
     def resolve_incident(root: Any, info: Any, id: str) -> Incident | None:
         try:
             return policies.access_incident(info.context.user, id)
-        except Http404:
+        except NotFound:
             return None
 
     @staticmethod

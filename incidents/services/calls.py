@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from audit.services import tracking
 from core.rules import in_indonesia
 from incidents import aml
 from incidents.errors import OperationError
@@ -234,9 +235,10 @@ def number_block_lift(*, block_id: int, actor: User) -> NumberBlock:
     block = lock_or_404(NumberBlock, block_id, "block")
     if block.lifted_at is not None:
         raise OperationError(_("This block was already lifted."), status=409)
-    block.lifted_at = timezone.now()
-    block.lifted_by = actor
-    block.save(update_fields=["lifted_at", "lifted_by"])
+    with tracking(actor=actor, action="block.lifted", target=block, fields=["lifted_at"]):
+        block.lifted_at = timezone.now()
+        block.lifted_by = actor
+        block.save(update_fields=["lifted_at", "lifted_by"])
     logger.info("number.unblocked", extra={"block": block.pk, "by": actor.pk})
     return block
 

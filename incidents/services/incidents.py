@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
+from core.errors import Conflict
 from core.rules import INDONESIA_LAT, INDONESIA_LNG
 from incidents.errors import OperationError
 from incidents.models import (
@@ -131,11 +133,16 @@ def incident_validate(data: IncidentInput) -> CleanIncident:
     )
 
 
-class DuplicateOffer(Exception):
-    """The new incident looks like an open one: offer linking instead."""
+class DuplicateOffer(Conflict):
+    """The new incident looks like an open one: offer linking instead. The console
+    catches it to offer the candidates; a caller that does not is still answered
+    409 with the message by core.http, never a 500."""
+
+    code: str | None = "duplicate_incident"
+    default_message = gettext_noop("A similar open incident exists: link to it, or send force=1.")
 
     def __init__(self, candidates: list[Incident]) -> None:
-        super().__init__("possible duplicate")
+        super().__init__()
         self.candidates = candidates
 
 

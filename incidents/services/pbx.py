@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from audit.services import record, tracking
 from incidents.errors import OperationError
 from incidents.models import PbxCredential
 from incidents.services.common import lock_or_404
@@ -40,6 +41,9 @@ def pbx_credential_create(
     cred = PbxCredential.objects.create(
         name=name, key_prefix=parts[1], key_hash=_hash_key(raw_key), created_by=actor
     )
+    # The name and the public prefix only: never the key nor its hash.
+    record(actor=actor, action="pbx_key.created", target=cred,
+           after={"name": cred.name, "key_prefix": cred.key_prefix})
     logger.info("pbx.credential_created", extra={"credential": cred.pk})
     return cred, raw_key
 
@@ -48,8 +52,9 @@ def pbx_credential_create(
 def pbx_credential_revoke(*, credential_id: int, actor: User) -> PbxCredential:
     cred = lock_or_404(PbxCredential, credential_id, "PBX credential")
     if cred.revoked_at is None:
-        cred.revoked_at = timezone.now()
-        cred.save(update_fields=["revoked_at"])
+        with tracking(actor=actor, action="pbx_key.revoked", target=cred, fields=["revoked_at"]):
+            cred.revoked_at = timezone.now()
+            cred.save(update_fields=["revoked_at"])
         logger.info("pbx.credential_revoked", extra={"credential": cred.pk, "by": actor.pk})
     return cred
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -20,11 +19,6 @@ from referrals.services import referral_accept, referral_decline, referral_send
 from tenants.db import current_schema
 
 logger = logging.getLogger(__name__)
-
-
-def _referral_error(exc: Exception) -> OperationError:
-    messages = getattr(exc, "messages", None) or [str(exc)]
-    return OperationError(" ".join(str(m) for m in messages), field="referral")
 
 
 @transaction.atomic
@@ -41,27 +35,26 @@ def incident_refer(*, incident_id: int, to_schema: str, actor: User) -> Incident
     if target is None:
         raise OperationError(_("Choose a neighbouring Pemda on Siaga112."), field="to_schema")
 
-    try:
-        referral = referral_send(
-            from_schema=schema,
-            to_schema=to_schema,
-            source_incident_id=incident.pk,
-            payload={
-                # No reference number: digit runs read as phone numbers to the
-                # exchange's caller-data guard; the receiver sees the source id.
-                "category": incident.category.code,
-                "lat": incident.latitude,
-                "lng": incident.longitude,
-                "address": incident.address,
-                "kecamatan": incident.kecamatan,
-                "kelurahan": incident.kelurahan,
-                "description": incident.description,
-                "priority": incident.priority,
-            },
-            actor_name=actor_label(actor),
-        )
-    except ValidationError as exc:
-        raise _referral_error(exc) from None
+    # A ReferralError (a DomainError) from the exchange rolls this back and is
+    # answered by core.http with its own status and message.
+    referral = referral_send(
+        from_schema=schema,
+        to_schema=to_schema,
+        source_incident_id=incident.pk,
+        payload={
+            # No reference number: digit runs read as phone numbers to the
+            # exchange's caller-data guard; the receiver sees the source id.
+            "category": incident.category.code,
+            "lat": incident.latitude,
+            "lng": incident.longitude,
+            "address": incident.address,
+            "kecamatan": incident.kecamatan,
+            "kelurahan": incident.kelurahan,
+            "description": incident.description,
+            "priority": incident.priority,
+        },
+        actor_name=actor_label(actor),
+    )
     incident.referral_out_id = referral.pk
     incident.save(update_fields=["referral_out_id"])
     timeline_add(
@@ -116,10 +109,7 @@ def referral_incident_accept(*, referral_id: int, actor: User, is_test: bool) ->
         },
     )
 
-    try:
-        referral_accept(referral_id=referral_id, to_schema=schema, local_incident_id=incident.pk)
-    except ValidationError as exc:
-        raise _referral_error(exc) from None
+    referral_accept(referral_id=referral_id, to_schema=schema, local_incident_id=incident.pk)
     return incident
 
 
@@ -129,8 +119,5 @@ def referral_incident_decline(*, referral_id: int, actor: User, reason: str) -> 
     schema = current_schema()
     if not inbox_for(schema).filter(pk=referral_id).exists():
         raise OperationError(_("No such referral for this Pemda."), status=404)
-    try:
-        referral_decline(referral_id=referral_id, to_schema=schema, reason=reason)
-    except ValidationError as exc:
-        raise _referral_error(exc) from None
+    referral_decline(referral_id=referral_id, to_schema=schema, reason=reason)
     logger.info("referral.declined_here", extra={"referral": referral_id, "by": actor.pk})

@@ -1,5 +1,6 @@
 """The Pemda admin's configuration: categories and their targets, agencies,
-routing, staff and roles, and the center's settings."""
+routing, a responder's agency, and the center's settings. Staff and roles
+themselves are accounts.services."""
 
 from __future__ import annotations
 
@@ -7,18 +8,23 @@ import logging
 import secrets
 from typing import Any
 
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import TENANT_ROLES, Role, User
+from accounts.models import Role, User
+from audit.services import record, tracking
 from incidents.errors import OperationError
 from incidents.models import Agency, AgencyMember, Category, IncidentSettings, RoutingRule
+from incidents.selectors import routing_codes
 from incidents.services.common import agencies_chosen, lock_or_404, parse_float
 
 logger = logging.getLogger(__name__)
+
+# What the audit trail keeps of a category and of an agency (changed fields only).
+CATEGORY_AUDITED = ("name", "priority", "ack_target_minutes", "arrive_target_minutes", "active")
+AGENCY_AUDITED = ("code", "name", "kind", "email", "webhook_url", "webhook_secret", "active")
 
 
 @transaction.atomic
@@ -50,12 +56,13 @@ def category_update(
             _("The arrival target cannot be shorter than the acknowledge target."),
             field="arrive_target_minutes",
         )
-    category.name = name.strip()[:120] or category.name
-    category.priority = prio
-    category.ack_target_minutes = ack
-    category.arrive_target_minutes = arrive
-    category.active = active
-    category.save()
+    with tracking(actor=actor, action="category.updated", target=category, fields=CATEGORY_AUDITED):
+        category.name = name.strip()[:120] or category.name
+        category.priority = prio
+        category.ack_target_minutes = ack
+        category.arrive_target_minutes = arrive
+        category.active = active
+        category.save()
     logger.info("category.updated", extra={"category": category.code, "by": actor.pk})
     return category
 
@@ -73,7 +80,12 @@ def agency_save(
     webhook_secret: str | None,
     active: bool,
 ) -> Agency:
-    agency = Agency() if agency_id is None else Agency.objects.filter(pk=agency_id).first()
+    # Locked: the audit row's "before" is the state this write replaced.
+    agency = (
+        Agency()
+        if agency_id is None
+        else Agency.objects.select_for_update().filter(pk=agency_id).first()
+    )
     if agency is None:
         raise OperationError("No such agency.", status=404)
     if agency_id is None:
@@ -97,16 +109,20 @@ def agency_save(
             URLValidator(schemes=["https", "http"])(webhook_url.strip())
     except ValidationError:
         raise OperationError("The webhook URL is not a valid URL.", field="webhook_url") from None
-    agency.name = name.strip()[:160]
-    agency.kind = kind
-    agency.email = email.strip()
-    agency.webhook_url = webhook_url.strip()
-    if webhook_secret is not None:
-        agency.webhook_secret = webhook_secret
-    elif agency.webhook_url and not agency.webhook_secret:
-        agency.webhook_secret = secrets.token_urlsafe(32)
-    agency.active = active
-    agency.save()
+    # webhook_secret is in the image so a new secret shows as changed; audit
+    # stores it masked, never its value.
+    with tracking(actor=actor, action="agency.updated", created_action="agency.created",
+                  target=agency, fields=AGENCY_AUDITED):
+        agency.name = name.strip()[:160]
+        agency.kind = kind
+        agency.email = email.strip()
+        agency.webhook_url = webhook_url.strip()
+        if webhook_secret is not None:
+            agency.webhook_secret = webhook_secret
+        elif agency.webhook_url and not agency.webhook_secret:
+            agency.webhook_secret = secrets.token_urlsafe(32)
+        agency.active = active
+        agency.save()
     logger.info("agency.saved", extra={"agency": agency.code, "by": actor.pk})
     return agency
 
@@ -121,7 +137,8 @@ def routing_rules_set(
 ) -> list[RoutingRule]:
     """The agencies a category's incidents are suggested to, in order; by id, or by
     code as the admin types them ("damkar, psc119")."""
-    category = Category.objects.filter(pk=category_id).first()
+    # Locked, so two admins' changes queue and each audit row's "before" is true.
+    category = Category.objects.select_for_update().filter(pk=category_id).first()
     if category is None:
         raise OperationError("No such category.", status=404)
     if agency_codes:
@@ -134,74 +151,43 @@ def routing_rules_set(
             )
         agency_ids = [by_code[c] for c in agency_codes]
     agencies = agencies_chosen(agency_ids) if agency_ids else []
+    before = routing_codes(category)
     RoutingRule.objects.filter(category=category).delete()
     rules = [
         RoutingRule.objects.create(category=category, agency=agency, order=i)
         for i, agency in enumerate(dict.fromkeys(agencies), start=1)
     ]
+    record(actor=actor, action="routing.updated", target=category,
+           before={"agencies": before}, after={"agencies": routing_codes(category)})
     logger.info("routing.updated", extra={"category": category.code, "by": actor.pk})
     return rules
 
 
-@transaction.atomic
-def staff_save(
-    *,
-    actor: User,
-    user_id: int | None,
-    username: str,
-    display_name: str,
-    role: str,
-    agency_id: Any = None,
-    password: str = "",
-    active: bool = True,
-) -> User:
-    """Create or change a member of this Pemda's staff (role, responder agency)."""
-    if role not in TENANT_ROLES:
-        raise OperationError(_("Choose a role of the call center."), field="role")
-    if user_id is None:
-        username = username.strip()
-        if not username or User.objects.filter(username=username).exists():
-            raise OperationError(_("Choose a new, unused username."), field="username")
-        user = User(username=username)
-        if not password:
-            raise OperationError(_("Set a first password."), field="password")
-    else:
-        found = User.objects.filter(pk=user_id).first()
-        if found is None:
-            raise OperationError("No such user.", status=404)
-        user = found
-        if user.pk == actor.pk and (role != user.role or not active):
-            raise OperationError(
-                _("You cannot change your own role or deactivate yourself."),
-                field="role",
-                status=409,
-            )
-    if password:
-        try:
-            validate_password(password, user)
-        except ValidationError as exc:
-            raise OperationError(" ".join(exc.messages), field="password") from None
-        user.set_password(password)
+def responder_agency_attach(user: User, role: str, agency_id: Any) -> None:
+    """accounts.services.staff_save's hook (registered in IncidentsConfig.ready): an
+    OPD responder belongs to exactly one active agency; other roles to none."""
     agency = None
     if role == Role.OPD_RESPONDER:
         (agency,) = agencies_chosen([agency_id]) if agency_id not in (None, "") else (None,)
         if agency is None:
             raise OperationError(_("An OPD responder belongs to one agency."), field="agency")
-    user.display_name = display_name.strip()[:120]
-    user.role = role
-    user.is_active = active
-    user.save()
     if agency is not None:
         AgencyMember.objects.update_or_create(user=user, defaults={"agency": agency})
     else:
         AgencyMember.objects.filter(user=user).delete()
-    logger.info("staff.saved", extra={"user": user.pk, "role": role, "by": actor.pk})
-    return user
 
 
 @transaction.atomic
 def settings_update(*, actor: User, values: dict[str, Any]) -> IncidentSettings:
-    cfg = IncidentSettings.load()
+    IncidentSettings.load()  # the singleton exists from here on
+    cfg = IncidentSettings.objects.select_for_update().get(pk=1)
+    with tracking(actor=actor, action="settings.updated", target=cfg):
+        _settings_apply(cfg, values)
+    logger.info("incident_settings.updated", extra={"by": actor.pk})
+    return cfg
+
+
+def _settings_apply(cfg: IncidentSettings, values: dict[str, Any]) -> None:
     ints = (
         "prank_threshold",
         "prank_window_hours",
@@ -227,5 +213,3 @@ def settings_update(*, actor: User, values: dict[str, Any]) -> IncidentSettings:
     ):
         raise OperationError("The area's minimum must be below its maximum.", field="area_min_lat")
     cfg.save()
-    logger.info("incident_settings.updated", extra={"by": actor.pk})
-    return cfg

@@ -12,9 +12,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.http import done, post_data, wants_json
 from incidents import policies, selectors
 from incidents.services import calls
-from incidents.views.common import acting_user, allowed, done, post_data, wants_json
+from incidents.views.common import acting_user, allowed
 
 
 @allowed(policies.can_take_calls)

@@ -7,9 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core.http import done, post_data
 from incidents import forms, policies
 from incidents.services import dispatching
-from incidents.views.common import acting_user, allowed, done, post_data
+from incidents.views.common import acting_user, allowed
 
 
 @allowed(policies.can_dispatch)

@@ -11,14 +11,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.http import done, post_data, wants_json
 from incidents import forms, policies, selectors
 from incidents.errors import OperationError
 from incidents.models import Call, CallType, Incident, Outcome
 from incidents.services import incidents as incident_services
-from incidents.views.common import acting_user, allowed, done, fail, is_test, post_data, wants_json
+from incidents.views.common import acting_user, allowed, is_test
 from referrals import policies as referral_policies
 from referrals.selectors import neighbour_tenants, updates_for
 from tenants.db import current_schema
@@ -87,7 +87,7 @@ def incident_create(request: HttpRequest) -> HttpResponse:
                     "candidates": [
                         {"id": i.pk, "reference": i.reference} for i in offer.candidates
                     ],
-                    "message": _("A similar open incident exists: link to it, or send force=1."),
+                    "message": offer.error_message(),
                 },
                 status=409,
             )
@@ -95,7 +95,7 @@ def incident_create(request: HttpRequest) -> HttpResponse:
         return render(request, "incidents/console.html", ctx, status=200)
     except OperationError as exc:
         if wants_json(request) or exc.status == 404:
-            return fail(request, exc)
+            raise  # core.http answers: the JSON error, or the site's 404 page
         ctx = incident_form_context(request, call, values=data, error=exc)
         return render(request, "incidents/console.html", ctx, status=exc.status)
     incident = result.incident

@@ -8,9 +8,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from core.http import done, post_data
 from incidents import policies
 from incidents.services import referring
-from incidents.views.common import acting_user, allowed, done, is_test, post_data
+from incidents.views.common import acting_user, allowed, is_test
 from referrals import policies as referral_policies
 from referrals.selectors import inbox_for
 from tenants.db import current_schema

@@ -1,5 +1,5 @@
-"""The Pemda admin's pages: staff and roles, agencies, categories and routing, PBX
-keys, and the center's settings."""
+"""The Pemda admin's pages: agencies, categories and routing, PBX keys, and the
+center's settings (staff and roles are accounts.views)."""
 
 from __future__ import annotations
 
@@ -9,37 +9,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.errors import NotFound
+from core.http import done, post_data, wants_json
 from incidents import forms, policies, selectors
-from incidents.errors import OperationError
 from incidents.models import Agency
 from incidents.services import pbx, setup
-from incidents.views.common import acting_user, allowed, done, post_data, wants_json
-
-
-@allowed(policies.can_administer)
-def manage_users(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        data = post_data(request)
-        setup.staff_save(
-            actor=acting_user(request),
-            user_id=forms.optional_id(data.get("user_id")),
-            username=str(data.get("username", "")),
-            display_name=str(data.get("display_name", "")),
-            role=str(data.get("role", "")),
-            agency_id=data.get("agency") or None,
-            password=str(data.get("password", "")),
-            active=forms.checked(data, "active", default=True),
-        )
-        return done(request, reverse("manage_users"))
-    return render(
-        request,
-        "incidents/manage/users.html",
-        {
-            "users": selectors.staff_rows(),
-            "roles": selectors.tenant_role_choices(),
-            "agencies": selectors.active_agencies(),
-        },
-    )
+from incidents.views.common import acting_user, allowed
 
 
 @allowed(policies.can_administer)
@@ -72,7 +47,7 @@ def manage_categories(request: HttpRequest) -> HttpResponse:
         data = post_data(request)
         category_id = forms.optional_id(data.get("category_id"))
         if category_id is None:
-            raise OperationError("No such category.", status=404)
+            raise NotFound(_("No such category."))
         if "routing" in data:
             setup.routing_rules_set(
                 category_id=category_id,

@@ -13,6 +13,7 @@ urlpatterns = [
          name="graphql"),
     path("", include("onboarding.urls_tenant")),
     path("", include("reporting.urls_tenant")),
+    path("", include("accounts.urls")),
     path("", include("incidents.urls")),
 ]
 

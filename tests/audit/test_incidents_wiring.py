@@ -2,15 +2,13 @@
 supervisor lifting a number block) leaves its row on the Pemda's audit trail.
 
 They go through the pages, not the services, so they hold across the split of
-incidents/services.py. Until the wiring lands they are expected to fail
-(strict: an unexpected pass fails the suite, so the marker is removed with the
-wiring). Phase 2: drop PHASE2 from each test once its write is wired."""
+incidents/services.py (tests/audit/test_admin_writes.py checks each row's
+before/after, refusals and invalid input)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -18,8 +16,6 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from audit.models import AuditEntry
 from incidents.models import Agency, Category, NumberBlock, PbxCredential
-
-PHASE2 = pytest.mark.xfail(strict=True, reason="phase 2 wires audit into incidents' admin writes")
 
 
 def _client(tenant, username: str) -> Client:
@@ -41,7 +37,6 @@ def _mark(tenant) -> int:
         return last.pk if last else 0
 
 
-@PHASE2
 def test_staff_created_and_role_changed(tenant_a):
     admin, mark = _client(tenant_a, "admin"), _mark(tenant_a)
     assert admin.post("/manage/users/", {"username": "audit.staff", "display_name": "A",
@@ -58,7 +53,6 @@ def test_staff_created_and_role_changed(tenant_a):
     assert (changed.before, changed.after) == ({"role": "viewer"}, {"role": "supervisor"})
 
 
-@PHASE2
 def test_agency_created_and_updated(tenant_a):
     admin, mark = _client(tenant_a, "admin"), _mark(tenant_a)
     assert admin.post("/manage/agencies/", {"code": "audit-opd", "name": "OPD Audit",
@@ -72,7 +66,6 @@ def test_agency_created_and_updated(tenant_a):
     assert (updated.before["name"], updated.after["name"]) == ("OPD Audit", "OPD Audit 2")
 
 
-@PHASE2
 def test_category_targets_and_routing(tenant_a):
     admin, mark = _client(tenant_a, "admin"), _mark(tenant_a)
     with schema_context(tenant_a.schema_name):
@@ -89,7 +82,6 @@ def test_category_targets_and_routing(tenant_a):
     assert len(_rows(tenant_a, mark, "routing.updated")) == 1
 
 
-@PHASE2
 def test_settings(tenant_a):
     admin, mark = _client(tenant_a, "admin"), _mark(tenant_a)
     assert admin.post("/manage/settings/", {"block_hours": 12}).status_code == 302
@@ -97,21 +89,19 @@ def test_settings(tenant_a):
     assert updated.after == {"block_hours": 12}
 
 
-@PHASE2
 def test_pbx_key_created_and_revoked(tenant_a):
     admin, mark = _client(tenant_a, "admin"), _mark(tenant_a)
     response = admin.post("/manage/pbx/", {"name": "PBX audit"}, HTTP_ACCEPT="application/json")
     assert response.status_code == 201
     key = response.json()["key"]
     (created,) = _rows(tenant_a, mark, "pbx_key.created")
-    assert key not in str(created.after) and key.split("_")[2] not in str(created.after)
+    assert key not in str(created.after) and key.split("_", 2)[2] not in str(created.after)
     with schema_context(tenant_a.schema_name):
         cred = PbxCredential.objects.get(name="PBX audit")
     assert admin.post(f"/manage/pbx/{cred.pk}/revoke/").status_code == 302
     assert len(_rows(tenant_a, mark, "pbx_key.revoked")) == 1
 
 
-@PHASE2
 def test_block_lifted_by_a_supervisor(tenant_a):
     now = timezone.now()
     with schema_context(tenant_a.schema_name):
