@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import phonenumbers
 import pytest
 from django.test import Client
+
 from core.observability import FILTERED, before_send, scrub, scrub_text
 
 from .private_servers import PlatformServer, http, source_url_of
