@@ -110,8 +110,11 @@ def launch_ordinals() -> dict[str, int]:
     return {code: i for i, code in enumerate(codes, start=1)}
 
 
-def launches_over_time(*, province_code: str | None = None) -> list[tuple[str, int, int]]:
-    """(YYYY-MM, launches that month, cumulative) from the first launch on."""
+def launches_over_time(
+    *, province_code: str | None = None, today: dt.date | None = None
+) -> list[tuple[str, int, int]]:
+    """(YYYY-MM, launches that month, cumulative) from the first launch up to the
+    present month, so a quiet spell shows as a flat line, not as the end of time."""
     dates: list[dt.date] = [
         d
         for d in _scoped(province_code)
@@ -127,7 +130,8 @@ def launches_over_time(*, province_code: str | None = None) -> list[tuple[str, i
         per_month[f"{d.year:04d}-{d.month:02d}"] += 1
     out = []
     year, month = dates[0].year, dates[0].month
-    last = (dates[-1].year, dates[-1].month)
+    now = today or timezone.localdate()
+    last = max((dates[-1].year, dates[-1].month), (now.year, now.month))
     total = 0
     while (year, month) <= last:
         key = f"{year:04d}-{month:02d}"
