@@ -54,9 +54,9 @@ class Watch:
             self.problems.append(f"HTTP {response.status}: {response.url}")
 
 
-def _login(page, base: str) -> None:
+def _login(page, base: str, username: str = "nasional") -> None:
     page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", "nasional")
+    page.fill("#id_username", username)
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
@@ -113,6 +113,42 @@ def test_public_pages_render_clean_as_the_national_officer(
                 assert page.locator("#pemda-table").count() == 0
             page.screenshot(path=str(screenshot_dir / f"public-{name}-{lang}.png"),
                             full_page=name != "list")
+        assert not watch.problems, watch.problems
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("username,title,pages", [
+    ("prov.jatim", "Konsol provinsi", ["/provinsi/35/", "/pemda/?sort=stage", "/pemda/35.15/"]),
+    ("koordinator.dairi", "Onboarding Pemda", ["/pemda/12.11/"]),
+])
+def test_other_public_roles_at_1366(
+    browser, live_server_url, committed, screenshot_dir, username, title, pages
+):
+    """The navbar names the role's console and links only what the role may open;
+    a smaller laptop screen (1366×768) shows the same pages clean."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    context.route(
+        re.compile(r"^https?://(?!localhost[:/]).*"),
+        lambda route: route.fulfill(status=200, content_type="image/png", body=BLANK_PNG),
+    )
+    page = context.new_page()
+    watch = Watch(page, live_server_url)
+    try:
+        _login(page, live_server_url, username)
+        for url in pages:
+            page.goto(f"{live_server_url}{url}")
+            page.wait_for_load_state("networkidle")
+            assert page.inner_text(".navbar-brand small").strip() == title
+            assert "Konsol nasional" not in page.inner_text("nav")
+            assert not RAW.findall(page.inner_text("body"))
+            links = page.eval_on_selector_all("nav .nav-link", "els => els.map(e => e.href)")
+            for href in links:
+                assert page.request.get(href).status == 200, href
+            slug = re.sub(r"[^a-z0-9]+", "-", url.lower()).strip("-")
+            page.screenshot(path=str(screenshot_dir / f"public-{username}-{slug}-1366.png"),
+                            full_page=False)
         assert not watch.problems, watch.problems
     finally:
         context.close()
