@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.widgets import IsoDateInput
 from onboarding.models import NetworkScheme, Operator, RegulationKind, TrialResult, VisitResult
 from onboarding.validators import (
     validate_latitude,
@@ -16,7 +17,8 @@ from onboarding.validators import (
     validate_not_future,
 )
 
-DATE = forms.DateInput(attrs={"type": "date"})
+# ISO on the wire in every language: see core.widgets.
+DATE = IsoDateInput()
 
 
 class BootstrapForm(forms.Form):

@@ -6,6 +6,7 @@ import datetime as dt
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
@@ -109,8 +110,11 @@ def launch_ordinals() -> dict[str, int]:
     return {code: i for i, code in enumerate(codes, start=1)}
 
 
-def launches_over_time(*, province_code: str | None = None) -> list[tuple[str, int, int]]:
-    """(YYYY-MM, launches that month, cumulative) from the first launch on."""
+def launches_over_time(
+    *, province_code: str | None = None, today: dt.date | None = None
+) -> list[tuple[str, int, int]]:
+    """(YYYY-MM, launches that month, cumulative) from the first launch up to the
+    present month, so a quiet spell shows as a flat line, not as the end of time."""
     dates: list[dt.date] = [
         d
         for d in _scoped(province_code)
@@ -126,7 +130,8 @@ def launches_over_time(*, province_code: str | None = None) -> list[tuple[str, i
         per_month[f"{d.year:04d}-{d.month:02d}"] += 1
     out = []
     year, month = dates[0].year, dates[0].month
-    last = (dates[-1].year, dates[-1].month)
+    now = today or timezone.localdate()
+    last = max((dates[-1].year, dates[-1].month), (now.year, now.month))
     total = 0
     while (year, month) <= last:
         key = f"{year:04d}-{month:02d}"
@@ -176,18 +181,32 @@ def stalled(*, province_code: str | None = None) -> QuerySet[PemdaOnboarding]:
     )
 
 
+# The list's sortable columns. Every sort ends on the region code, so equal keys
+# (two Pemda in one stage) always come out in the same order.
+SORT_KEYS = ("code", "name", "province", "stage", "days", "updated")
+
+
 @dataclass(frozen=True)
 class PemdaFilter:
     q: str = ""
     province: str = ""
     stage: str = ""
     stalled: bool = False
+    # One of SORT_KEYS, "-" in front for descending; "" is by code.
+    sort: str = ""
 
-    def as_query(self) -> dict[str, str]:
+    def as_query(self, *, with_sort: bool = True) -> dict[str, str]:
         out = {"q": self.q, "province": self.province, "stage": self.stage}
         if self.stalled:
             out["stalled"] = "1"
+        if with_sort:
+            out["sort"] = self.sort
         return {k: v for k, v in out.items() if v}
+
+
+def sort_param(value: str) -> str:
+    """A sort parameter as typed in a URL, or "" when it names no column."""
+    return value if value.lstrip("-") in SORT_KEYS else ""
 
 
 @dataclass
@@ -204,6 +223,7 @@ class PemdaRow:
     launched_on: dt.date | None
     ordinal: int | None
     version: int = 0
+    updated_at: dt.datetime | None = None
 
 
 def pemda_rows(filters: PemdaFilter, *, scope_province: str | None = None) -> list[PemdaRow]:
@@ -239,9 +259,29 @@ def pemda_rows(filters: PemdaFilter, *, scope_province: str | None = None) -> li
                 launched_on=ob.launched_on,
                 ordinal=ordinals.get(ob.region_id),
                 version=ob.version,
+                updated_at=ob.updated_at,
             )
         )
-    return rows
+    return _sorted(rows, filters.sort)
+
+
+def _sorted(rows: list[PemdaRow], sort: str) -> list[PemdaRow]:
+    key = sort.lstrip("-")
+    if key not in SORT_KEYS or key == "code":
+        return sorted(rows, key=lambda r: r.code, reverse=sort.startswith("-"))
+    reverse = sort.startswith("-")
+    # Rows without a value (never entered a stage) go last in either direction.
+    missing = -1 if reverse else float("inf")
+    keys: dict[str, Any] = {
+        "name": lambda r: r.name.casefold(),
+        "province": lambda r: r.province.casefold(),
+        "stage": lambda r: STAGE_ORDER.index(r.stage),
+        "days": lambda r: r.days_in_stage if r.days_in_stage is not None else missing,
+        "updated": lambda r: r.updated_at.timestamp() if r.updated_at else missing,
+    }
+    # Two stable passes: the tie-breaker (code, always ascending) first.
+    by_code = sorted(rows, key=lambda r: r.code)
+    return sorted(by_code, key=keys[key], reverse=reverse)
 
 
 def onboarding_get(region_code: str) -> PemdaOnboarding | None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms as djforms
 from django.contrib import messages
@@ -15,10 +14,11 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from onboarding import forms, policies, selectors, services
+from onboarding import exports, forms, policies, selectors, services
 from onboarding.models import STAGE_ORDER, PemdaOnboarding, Stage
 from tenants.models import Region
 
@@ -117,6 +117,7 @@ def _filters(request: HttpRequest) -> selectors.PemdaFilter:
         province=request.GET.get("province", "").strip()[:8],
         stage=stage if stage in STAGE_ORDER else "",
         stalled=request.GET.get("stalled") in {"1", "on", "true"},
+        sort=selectors.sort_param(request.GET.get("sort", "").strip()[:20]),
     )
 
 
@@ -129,34 +130,49 @@ def _list_scope(user: Any) -> str | None:
     raise PermissionDenied(_("The list of Pemda is for ministry and provincial officers."))
 
 
-EXPORT_HEADER = [
-    "code",
-    "name",
-    "province",
-    "stage",
-    "stage_entered",
-    "days_in_stage",
-    "stalled",
-    "launched_on",
-    "launch_ordinal",
+def _province_name(code: str) -> str:
+    if not code:
+        return ""
+    return Region.objects.filter(pk=code).values_list("name", flat=True).first() or ""
+
+
+# Column headers of the list: (sort key or "", label, numeric). Lazy: read per request.
+LIST_COLUMNS = [
+    ("code", _lazy("Code"), False),
+    ("name", _lazy("Kabupaten/Kota"), False),
+    ("province", _lazy("Province"), False),
+    ("stage", _lazy("Stage"), False),
+    ("days", _lazy("Days in stage"), True),
+    ("", _lazy("Launched"), False),
+    ("", _lazy("Launch no."), True),
+    ("updated", _lazy("Last updated"), False),
 ]
 
 
-def _export_rows(rows: list[selectors.PemdaRow]) -> list[list[Any]]:
-    return [
-        [
-            r.code,
-            r.name,
-            r.province,
-            r.stage,
-            r.stage_entered_at.date().isoformat() if r.stage_entered_at else "",
-            r.days_in_stage if r.days_in_stage is not None else "",
-            "yes" if r.is_stalled else "no",
-            r.launched_on.isoformat() if r.launched_on else "",
-            r.ordinal or "",
-        ]
-        for r in rows
-    ]
+def _sort_links(filters: selectors.PemdaFilter) -> list[dict[str, Any]]:
+    """One header per column: its link flips the direction when already sorted by it."""
+    base = filters.as_query(with_sort=False)
+    current = filters.sort or "code"
+    out = []
+    for key, label, numeric in LIST_COLUMNS:
+        if not key:
+            out.append({"label": label, "key": "", "end": numeric})
+            continue
+        active = current.lstrip("-") == key
+        descending = active and current.startswith("-")
+        target = key if (not active or descending) else f"-{key}"
+        out.append(
+            {
+                "label": label,
+                "key": key,
+                "end": numeric,
+                "href": "?" + urlencode({**base, "sort": target}),
+                "active": active,
+                "aria": ("descending" if descending else "ascending") if active else "none",
+                "arrow": ("▼" if descending else "▲") if active else "",
+            }
+        )
+    return out
 
 
 @login_required
@@ -165,46 +181,30 @@ def pemda_list(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
     rows = selectors.pemda_rows(filters, scope_province=scope)
     fmt = request.GET.get("format", "")
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(EXPORT_HEADER)
-        writer.writerows(_export_rows(rows))
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="siaga112-onboarding.csv"'
-        return response
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None
-        sheet.title = "Onboarding"
-        sheet.append(EXPORT_HEADER)
-        for row in _export_rows(rows):
-            sheet.append(row)
-        out = io.BytesIO()
-        book.save(out)
-        response = HttpResponse(
-            out.getvalue(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = 'attachment; filename="siaga112-onboarding.xlsx"'
+    if fmt in {"csv", "xlsx"}:
+        name = exports.file_name(filters, _province_name(filters.province or scope or ""), fmt)
+        if fmt == "csv":
+            response = HttpResponse(exports.as_csv(rows), content_type="text/csv; charset=utf-8")
+        else:
+            response = HttpResponse(exports.as_xlsx(rows), content_type=exports.XLSX_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
     provinces = Region.objects.filter(kind=Region.Kind.PROVINCE)
     if scope:
         provinces = provinces.filter(code=scope)
-    query = filters.as_query()
+    filtered = bool(filters.as_query(with_sort=False))
     return render(
         request,
         "onboarding/pemda_list.html",
         {
             "rows": rows,
             "filters": filters,
+            "filtered": filtered,
+            "columns": _sort_links(filters),
             "provinces": provinces,
             "stages": _stage_list(),
             "stage_colours": _colours(),
-            "export_query": "&".join(f"{k}={v}" for k, v in query.items()),
+            "export_query": urlencode(filters.as_query()),
             "stalled_days": selectors.stalled_after_days(),
         },
     )

@@ -52,7 +52,7 @@ def test_sidoarjo_is_the_87th(as_user):
     assert re.search(r'id="launch-ordinal">[^<]*\b87\b', page)
     csv_text = as_user("nasional").get("/pemda/?q=Sidoarjo&format=csv").content.decode()
     rows = list(csv.DictReader(io.StringIO(csv_text)))
-    assert [(r["name"], r["launch_ordinal"], r["launched_on"]) for r in rows] == [
+    assert [(r["Kabupaten/Kota"], r["Peluncuran ke-"], r["Diluncurkan"]) for r in rows] == [
         ("Kabupaten Sidoarjo", "87", "2022-06-20")]
 
 
@@ -81,13 +81,19 @@ def test_csv_and_xlsx_contain_what_the_filter_shows(as_user, query, expected):
     shown = set(re.findall(r'<td><a href="/pemda/[\d.]+/">([^<]+)</a></td>', page))
     assert shown == expected
     csv_rows = list(csv.DictReader(io.StringIO(client.get(f"/pemda/?{query}&format=csv").content.decode())))
-    assert {r["name"] for r in csv_rows} == expected
+    assert {r["Kabupaten/Kota"] for r in csv_rows} == expected
     book = load_workbook(io.BytesIO(client.get(f"/pemda/?{query}&format=xlsx").content))
     sheet = book.active
     header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    assert header[:4] == ["code", "name", "province", "stage"]
+    assert header[:4] == ["Kode", "Kabupaten/Kota", "Provinsi", "Tahap"]
     assert {r[1] for r in rows} == expected
-    assert [[str(c) if c is not None else "" for c in r] for r in rows] == [list(r.values()) for r in csv_rows]
+
+    def as_text(c):
+        if c is None:
+            return ""
+        return c.date().isoformat() if hasattr(c, "date") else str(c)
+
+    assert [[as_text(c) for c in r] for r in rows] == [list(r.values()) for r in csv_rows]
 
 
 @pytest.mark.django_db
@@ -95,8 +101,8 @@ def test_stalled_filter_and_export(as_user):
     client = as_user("nasional")
     expected = {ob.region.name for ob in selectors.stalled()}
     rows = list(csv.DictReader(io.StringIO(client.get("/pemda/?stalled=1&format=csv").content.decode())))
-    assert {r["name"] for r in rows} == expected
-    assert all(r["stalled"] == "yes" for r in rows)
+    assert {r["Kabupaten/Kota"] for r in rows} == expected
+    assert all(r["Tertahan"] == "Ya" for r in rows)
 
 
 @pytest.mark.django_db
