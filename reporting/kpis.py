@@ -156,6 +156,18 @@ GROUP BY 1
 ORDER BY 1
 """
 
+MONTHLY_SQL = """
+SELECT m.month::date AS month,
+  (SELECT count(*) FROM incidents_incident i WHERE NOT i.is_test
+     AND i.created_at >= m.month AT TIME ZONE %(tz)s
+     AND i.created_at < (m.month + interval '1 month') AT TIME ZONE %(tz)s) AS incidents,
+  (SELECT count(*) FROM incidents_call c WHERE NOT c.is_test
+     AND c.ringing_at >= m.month AT TIME ZONE %(tz)s
+     AND c.ringing_at < (m.month + interval '1 month') AT TIME ZONE %(tz)s) AS calls
+FROM generate_series(%(first)s::timestamp, %(last)s::timestamp, interval '1 month') AS m(month)
+ORDER BY 1
+"""
+
 
 def share(part: int | None, whole: int | None) -> float | None:
     """Percentage with one decimal, None when there is nothing to divide."""
@@ -272,6 +284,15 @@ def busiest(hours: list[int], top: int = 3) -> list[tuple[int, int]]:
     """The `top` hours of the day with the most calls (ties: the earlier hour)."""
     ranked = sorted(((n, -h) for h, n in enumerate(hours) if n), reverse=True)[:top]
     return [(-h, n) for n, h in ranked]
+
+
+def monthly_trend(period: Period, months: int = 12) -> list[dict[str, Any]]:
+    """Incidents and calls per local calendar month, the `months` up to the period's end."""
+    last = period.end.replace(day=1)
+    first = last
+    for _ in range(months - 1):
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    return _rows(MONTHLY_SQL, {"tz": period.tz, "first": first, "last": last})
 
 
 def tenant_kpis(period: Period, now: dt.datetime | None = None) -> TenantKpis:

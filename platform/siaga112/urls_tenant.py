@@ -13,4 +13,5 @@ urlpatterns = [
          name="graphql"),
     path("", include("onboarding.urls_tenant")),
     path("", include("incidents.urls")),
+    path("", include("reporting.urls")),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import translation
 from django_tenants.utils import schema_context
 
 from reporting import kpis
@@ -119,9 +120,10 @@ def test_empty_period_gives_no_shares(tenant_b):
     ],
 )
 def test_bad_periods_have_clear_messages(data, message):
-    form = PeriodForm(data)
-    assert not form.is_valid()
-    assert message in " ".join(str(e) for errs in form.errors.values() for e in errs)
+    with translation.override("en"):
+        form = PeriodForm(data)
+        assert not form.is_valid()
+        assert message in " ".join(str(e) for errs in form.errors.values() for e in errs)
 
 
 def test_period_limits_and_default():
