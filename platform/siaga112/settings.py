@@ -93,7 +93,6 @@ TENANT_APPS = [
     "accounts",
     "incidents",
     "outbox",
-    "reporting",
     "axes",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [a for a in TENANT_APPS if a not in SHARED_APPS]
@@ -251,6 +250,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     **__import__("onboarding.beat", fromlist=["SCHEDULE"]).SCHEDULE,
     **__import__("incidents.beat", fromlist=["SCHEDULE"]).SCHEDULE,
     **__import__("outbox.beat", fromlist=["SCHEDULE"]).SCHEDULE,
+    **__import__("reporting.beat", fromlist=["SCHEDULE"]).SCHEDULE,
 }
 CELERY_TIMEZONE = "UTC"
 

@@ -13,5 +13,6 @@ urlpatterns = [
     # token for integrations; the views check permission on every field.
     path("graphql/", csrf_exempt(GraphQLView.as_view(graphiql=True, schema=public_schema)),
          name="graphql"),
+    path("", include("reporting.urls_public")),
     path("", include("onboarding.urls")),
 ]

@@ -101,3 +101,32 @@ def build() -> dict[str, Any]:
     dispatch(i3, a, at(3, 14, 2))  # never acknowledged: both targets missed
     dispatch(i4, a, at(2, 11, 1), ack=60, arrive=120, resolve=300)
     return {"fire": fire, "medic": medic, "a": a, "b": b, "incidents": [i1, i2, i3, i4]}
+
+
+def build_now(t0: dt.datetime, prefix: str = "now") -> dict[str, Any]:
+    """A small block of operations starting at `t0` (at or after the last rollup, as
+    live data is), for the rollup tests: 4 calls (one prank, one missed), 2
+    incidents, 2 live dispatches. The still pending one belongs to a category with
+    zero-minute targets, so it is decided (missed) at once and no target passes
+    while a test runs."""
+    from incidents.models import Agency, Category
+
+    cat, _ = Category.objects.get_or_create(
+        code=f"{prefix}-fire", defaults={"name": f"Kebakaran {prefix}", "priority": 1,
+                                         "ack_target_minutes": 5,
+                                         "arrive_target_minutes": 15})
+    urgent, _ = Category.objects.get_or_create(
+        code=f"{prefix}-urgent", defaults={"name": f"Segera {prefix}", "priority": 1,
+                                           "ack_target_minutes": 0,
+                                           "arrive_target_minutes": 0})
+    agency, _ = Agency.objects.get_or_create(code=f"{prefix}-a",
+                                             defaults={"name": f"Damkar {prefix}"})
+    i1 = incident(cat, t0 + sec(60))
+    i2 = incident(urgent, t0 + sec(600), kecamatan="Waru")
+    call(t0, 5, incident=i1)
+    call(t0 + sec(540), 12, incident=i2)
+    call(t0 + sec(700), 25, "prank")
+    call(t0 + sec(800), None)
+    dispatch(i1, agency, t0 + sec(120), ack=100, arrive=800, resolve=2000)
+    pending = dispatch(i2, agency, t0 + sec(660))
+    return {"incidents": [i1, i2], "pending": pending}

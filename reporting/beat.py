@@ -1,0 +1,15 @@
+"""Celery beat entries for reporting (merged into settings.CELERY_BEAT_SCHEDULE).
+Plain data: this module is imported by the settings, before apps are ready."""
+
+from celery.schedules import crontab
+
+SCHEDULE: dict[str, dict[str, object]] = {
+    # The national and provincial pages are at most this old (plus the run).
+    "reporting-rollup": {"task": "reporting.rollup_all", "schedule": 600.0},
+    # 01:30 WIB: every day of every Pemda again, for changes without a timestamp.
+    "reporting-rollup-full": {
+        "task": "reporting.rollup_all",
+        "schedule": crontab(minute=30, hour=18),
+        "kwargs": {"full": True},
+    },
+}

@@ -1,0 +1,24 @@
+"""Celery tasks of reporting: thin, they take ids and call reporting.rollups."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from reporting import rollups
+
+
+@shared_task(name="reporting.rollup_tenant", ignore_result=True)
+def rollup_tenant_task(tenant_id: int, full: bool = False) -> int:
+    from tenants.models import Tenant
+
+    tenant = Tenant.objects.select_related("region").get(pk=tenant_id)
+    return rollups.rollup_tenant(tenant, full=full)
+
+
+@shared_task(name="reporting.rollup_all", ignore_result=True)
+def rollup_all_task(full: bool = False) -> int:
+    """Fan out: one task per live Pemda, so one slow schema does not hold up the rest."""
+    ids = list(rollups.live_tenants().values_list("pk", flat=True))
+    for tenant_id in ids:
+        rollup_tenant_task.delay(tenant_id, full)
+    return len(ids)
