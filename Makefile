@@ -44,7 +44,7 @@ test: setup browser-deps lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check --quiet .
-	$(BIN)/mypy platform/siaga112 tenants accounts onboarding incidents reporting outbox referrals
+	$(BIN)/mypy platform/siaga112 tenants accounts onboarding incidents reporting billing outbox referrals
 
 check: lint
 	$(BIN)/siaga112 makemigrations --check --dry-run

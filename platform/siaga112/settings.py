@@ -74,6 +74,7 @@ SHARED_APPS = [
     "onboarding",
     "referrals",
     "reporting",
+    "billing",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -196,6 +197,10 @@ AXES_VERBOSE = False
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
 # --- i18n / time ---------------------------------------------------------------------
+# Billing (django-money): rupiah only, end to end.
+CURRENCIES = ("IDR",)
+DEFAULT_CURRENCY = "IDR"
+
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
 LOCALE_PATHS = [FRONTEND_DIR / "locale"]
@@ -251,6 +256,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     **__import__("incidents.beat", fromlist=["SCHEDULE"]).SCHEDULE,
     **__import__("outbox.beat", fromlist=["SCHEDULE"]).SCHEDULE,
     **__import__("reporting.beat", fromlist=["SCHEDULE"]).SCHEDULE,
+    **__import__("billing.beat", fromlist=["SCHEDULE"]).SCHEDULE,
 }
 CELERY_TIMEZONE = "UTC"
 

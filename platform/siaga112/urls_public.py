@@ -14,5 +14,6 @@ urlpatterns = [
     path("graphql/", csrf_exempt(GraphQLView.as_view(graphiql=True, schema=public_schema)),
          name="graphql"),
     path("", include("reporting.urls_public")),
+    path("", include("billing.urls_public")),
     path("", include("onboarding.urls")),
 ]

@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("onboarding.urls_tenant")),
     path("", include("incidents.urls")),
     path("", include("reporting.urls")),
+    path("", include("billing.urls_tenant")),
 ]
