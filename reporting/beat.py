@@ -12,4 +12,9 @@ SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(minute=30, hour=18),
         "kwargs": {"full": True},
     },
+    # The 1st, 02:00 UTC (09:00 WIB, 11:00 WIT): last month's Bupati reports.
+    "reporting-monthly-reports": {
+        "task": "reporting.monthly_reports_all",
+        "schedule": crontab(minute=0, hour=2, day_of_month=1),
+    },
 }

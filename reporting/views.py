@@ -170,3 +170,65 @@ def drill_down(request: HttpRequest) -> HttpResponse:
         {"period": period, "rows": query[:500], "total": query.count(), "filters": filters,
          "back": f"{reverse('kpi_dashboard')}?{period_query(period)}"},
     )
+
+
+# --- the Bupati's monthly reports ------------------------------------------------------
+
+
+def _report_months(zone: str, count: int = 12) -> list[tuple[str, str]]:
+    import zoneinfo
+
+    from django.utils import timezone
+
+    from reporting.monthly import month_label
+    from reporting.periods import previous_month
+
+    today = timezone.now().astimezone(zoneinfo.ZoneInfo(zone)).date()
+    out = []
+    for _i in range(count):
+        year, month = previous_month(today)
+        out.append((f"{year}-{month:02d}", month_label(year, month)))
+        today = dt.date(year, month, 1)
+    return out
+
+
+@allowed(policies.can_view_kpis)
+def monthly_reports(request: HttpRequest) -> HttpResponse:
+    from django.db import transaction
+
+    from reporting.models import MonthlyReport
+    from reporting.tasks import monthly_report_task
+
+    tenant = request.tenant  # type: ignore[attr-defined]
+    months = _report_months(tenant_zone(request))
+    if request.method == "POST":
+        asked = request.POST.get("month", "")
+        if asked not in dict(months):
+            messages.error(request, _("Choose one of the last twelve finished months."))
+            return redirect("kpi_monthly")
+        year, month = (int(part) for part in asked.split("-"))
+        transaction.on_commit(lambda: monthly_report_task.delay(tenant.pk, year, month))
+        messages.success(request, _(
+            "The report for %(month)s is being prepared; it appears here in a minute.")
+            % {"month": dict(months)[asked]})
+        return redirect("kpi_monthly")
+    return render(request, "reporting/monthly_list.html", {
+        "reports": MonthlyReport.objects.filter(tenant=tenant),
+        "months": months,
+    })
+
+
+@allowed(policies.can_view_kpis)
+@require_GET
+def monthly_report_download(request: HttpRequest, report_id: int) -> HttpResponse:
+    from reporting.models import MonthlyReport
+
+    tenant = request.tenant  # type: ignore[attr-defined]
+    report = MonthlyReport.objects.filter(pk=report_id, tenant=tenant).first()
+    if report is None or not report.file:
+        raise Http404("no such report")
+    with report.file.open("rb") as handle:
+        response = HttpResponse(handle.read(), content_type="application/pdf")
+    name = (report.file.name or "laporan.pdf").rsplit("/", 1)[-1]
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -64,7 +64,7 @@ def test_plan_by_population_tier(db):
 
 
 def _october_usage(tenant):
-    """Sidoarjo in October 2026 (WIB): 3 calls handled, 2 notifications sent."""
+    """Sidoarjo in October 2025 (WIB): 3 calls handled, 2 notifications sent."""
     from incidents.models import Call
     from outbox.models import OutboxMessage
 
@@ -74,28 +74,33 @@ def _october_usage(tenant):
                             answered_at=ring + dt.timedelta(seconds=5) if answered else None)
 
     with schema_context(tenant.schema_name):
-        call(1, dt.datetime(2026, 10, 1, 0, 0, 10, tzinfo=WIB))  # 30 Sep 17:00 UTC: October
-        call(2, dt.datetime(2026, 10, 15, 9, 0, tzinfo=WIB))
-        call(3, dt.datetime(2026, 10, 31, 23, 59, tzinfo=WIB))
-        call(4, dt.datetime(2026, 10, 16, 9, 0, tzinfo=WIB), answered=False)  # missed
-        call(5, dt.datetime(2026, 10, 17, 9, 0, tzinfo=WIB), is_test=True)
-        call(6, dt.datetime(2026, 11, 1, 0, 0, 30, tzinfo=WIB))  # November
+        call(1, dt.datetime(2025, 10, 1, 0, 0, 10, tzinfo=WIB))  # 30 Sep 17:00 UTC: October
+        call(2, dt.datetime(2025, 10, 15, 9, 0, tzinfo=WIB))
+        call(3, dt.datetime(2025, 10, 31, 23, 59, tzinfo=WIB))
+        call(4, dt.datetime(2025, 10, 16, 9, 0, tzinfo=WIB), answered=False)  # missed
+        call(5, dt.datetime(2025, 10, 17, 9, 0, tzinfo=WIB), is_test=True)
+        call(6, dt.datetime(2025, 11, 1, 0, 0, 30, tzinfo=WIB))  # November
         for n, status in enumerate(["sent", "sent", "pending"]):
             OutboxMessage.objects.create(
                 channel="email", receiver=f"opd{n}@example.invalid", dedupe_key=f"bill-{n}",
-                status=status, sent_at=dt.datetime(2026, 10, 20, tzinfo=WIB)
+                status=status, sent_at=dt.datetime(2025, 10, 20, tzinfo=WIB)
                 if status == "sent" else None)
 
 
 @pytest.fixture
 def october(tenant_b, tenant_c):
+    from billing.models import Subscription
+
+    # The demo subscribed every launched Pemda from its launch: start these two afresh.
+    Invoice.objects.filter(tenant__in=[tenant_b, tenant_c]).delete()
+    Subscription.objects.filter(tenant__in=[tenant_b, tenant_c]).delete()
     _october_usage(tenant_b)
     services.subscription_ensure(tenant=tenant_b, population=2_082_801,
-                                 starts_on=dt.date(2026, 10, 20))
+                                 starts_on=dt.date(2025, 10, 20))
     services.subscription_ensure(tenant=tenant_c, population=843_810,
                                  starts_on=dt.date(2020, 1, 1))
-    mine = services.invoice_issue(tenant=tenant_b, year=2026, month=10).invoice
-    theirs = services.invoice_issue(tenant=tenant_c, year=2026, month=10).invoice
+    mine = services.invoice_issue(tenant=tenant_b, year=2025, month=10).invoice
+    theirs = services.invoice_issue(tenant=tenant_c, year=2025, month=10).invoice
     return mine, theirs
 
 
@@ -106,33 +111,39 @@ def test_invoice_lines_from_usage(october, tenant_b):
     assert lines["calls"].quantity == 3 and lines["notifications"].quantity == 2
     assert invoice.total == idr("16241813")
     assert sum((line.amount for line in lines.values()), idr("0")) == invoice.total
-    assert invoice.number == "INV/202610/35.15" and invoice.period_end == dt.date(2026, 10, 31)
+    assert invoice.number == "INV/202510/35.15" and invoice.period_end == dt.date(2025, 10, 31)
     assert "pro rata 12/31" in lines["base"].description
     assert other.plan_name.startswith("Paket Sedang")
-    assert services.invoice_issue(tenant=tenant_b, year=2026, month=9).invoice is None
+    assert services.invoice_issue(tenant=tenant_b, year=2025, month=9).invoice is None
 
 
 def test_issuing_a_month_twice_never_creates_a_second_invoice(october, tenant_b):
     invoice, _other = october
-    again = services.invoice_issue(tenant=tenant_b, year=2026, month=10)
+    again = services.invoice_issue(tenant=tenant_b, year=2025, month=10)
     assert again.invoice == invoice and not again.created
-    assert services.invoices_issue_month(2026, 10) == {"created": 0, "existing": 2}
-    assert Invoice.objects.filter(tenant=tenant_b, period_start=dt.date(2026, 10, 1)).count() == 1
+    first = services.invoices_issue_month(2025, 10)
+    assert services.invoices_issue_month(2025, 10) == {
+        "created": 0, "existing": first["created"] + first["existing"]}
+    assert Invoice.objects.filter(tenant=tenant_b, period_start=dt.date(2025, 10, 1)).count() == 1
     assert InvoiceLine.objects.filter(invoice=invoice).count() == 4
     # The database itself refuses a second one, whoever tries.
     with pytest.raises(IntegrityError), transaction.atomic():
         Invoice.objects.create(
             number="INV/DUP", tenant=tenant_b, subscription=invoice.subscription,
-            period_start=dt.date(2026, 10, 1), period_end=dt.date(2026, 10, 31), plan_name="x",
+            period_start=dt.date(2025, 10, 1), period_end=dt.date(2025, 10, 31), plan_name="x",
             total=idr("1"), issued_at=invoice.issued_at, due_on=invoice.due_on)
 
 
 def test_issue_month_task_bills_last_month(october, tenant_b):
     from billing.tasks import issue_month_task
 
-    assert issue_month_task(2026, 10) == {"created": 0, "existing": 2}
-    result = issue_month_task()  # last month of "now": a new invoice each
-    assert result["created"] + result["existing"] == 2
+    first = issue_month_task(2025, 10)
+    again = issue_month_task(2025, 10)
+    assert again["created"] == 0 and again["existing"] == first["created"] + first["existing"]
+    # Last month of "now": the demo issued it for every launched Pemda, except the
+    # two whose subscriptions this test's fixture started afresh.
+    assert issue_month_task()["created"] == 2
+    assert issue_month_task()["created"] == 0
 
 
 def _public(client_for, username):
@@ -172,7 +183,7 @@ def test_pemda_admin_sees_only_their_own_invoices(october, tenant_a, tenant_b, a
     response = admin.get(f"/tagihan/{invoice.pk}.pdf")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
-    assert "TAGIHAN LAYANAN SIAGA112" in text and "INV/202610/35.15" in text
+    assert "TAGIHAN LAYANAN SIAGA112" in text and "INV/202510/35.15" in text
     assert "Rp 16.241.813" in text and "Kabupaten Sidoarjo" in text
     for username in ("supervisor", "operator1", "bupati", "damkar"):
         assert as_user(tenant_b, username).get("/tagihan/").status_code == 403
