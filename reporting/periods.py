@@ -79,7 +79,7 @@ class PeriodForm(forms.Form):
             "required": _("Choose the first day of the period."),
             "invalid": _("The first day is not a date (use YYYY-MM-DD)."),
         },
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     end = forms.DateField(
         label=_("To"),
@@ -88,7 +88,7 @@ class PeriodForm(forms.Form):
             "required": _("Choose the last day of the period."),
             "invalid": _("The last day is not a date (use YYYY-MM-DD)."),
         },
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def clean(self) -> dict[str, object]:
