@@ -29,12 +29,13 @@ SUM_FIELDS = ("answer_sum", "a2d_sum", "ack_sum", "arrive_sum", "resolve_sum")
 HIST_FIELDS = ("answer_hist", "ack_hist", "arrive_hist")
 
 
-class DailyRollup(models.Model):
+class RollupFigures(models.Model):
+    """The additive figures of one Pemda over some stretch of its local days."""
+
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
     # Denormalised from the tenant's region so a province's rows are one index range.
     region = models.ForeignKey("tenants.Region", on_delete=models.PROTECT, related_name="+")
     province_code = models.CharField(max_length=8)
-    day = models.DateField()  # the Pemda's local day
 
     calls = models.PositiveIntegerField(default=0)
     blocked = models.PositiveIntegerField(default=0)
@@ -69,6 +70,13 @@ class DailyRollup(models.Model):
     computed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        abstract = True
+
+
+class DailyRollup(RollupFigures):
+    day = models.DateField()  # the Pemda's local day
+
+    class Meta:
         constraints = [
             models.UniqueConstraint(fields=["tenant", "day"], name="rollup_one_per_tenant_day")
         ]
@@ -79,6 +87,28 @@ class DailyRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant_id} {self.day}"
+
+
+class MonthlyRollup(RollupFigures):
+    """The sum of a Pemda's daily rows of one calendar month (kept by the same run
+    that writes the days), so a twelve-month trend reads 12 rows per Pemda."""
+
+    month = models.DateField()  # first day of the month
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "month"],
+                                    name="rollup_one_per_tenant_month"),
+            models.CheckConstraint(condition=models.Q(month__day=1),
+                                   name="monthly_rollup_first_day"),
+        ]
+        indexes = [
+            models.Index(fields=["month"], name="rollup_month_idx"),
+            models.Index(fields=["province_code", "month"], name="rollup_province_month_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} {self.month:%Y-%m}"
 
 
 class RollupState(models.Model):

@@ -10,17 +10,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from reporting.kpis import share
 from reporting.models import (
     ANSWER_EDGES,
+    BUCKETS,
     COUNT_FIELDS,
+    HIST_FIELDS,
     RESPONSE_EDGES,
     SUM_FIELDS,
     DailyRollup,
+    MonthlyRollup,
     RollupState,
 )
 from reporting.periods import Period
@@ -28,20 +30,6 @@ from tenants.models import Region, Tenant
 
 # A rollup older than this is shown as late.
 LATE_AFTER = dt.timedelta(minutes=30)
-
-HIST_SQL = """
-SELECT u.i, sum(u.n)
-FROM reporting_dailyrollup r
-JOIN tenants_tenant t ON t.id = r.tenant_id
-CROSS JOIN LATERAL unnest(CASE %(which)s WHEN 'answer' THEN r.answer_hist
-                                   WHEN 'ack' THEN r.ack_hist ELSE r.arrive_hist END)
-  WITH ORDINALITY AS u(n, i)
-WHERE t.status = 'live' AND r.day >= %(start)s AND r.day <= %(end)s
-  AND (%(province)s = '' OR r.province_code = %(province)s)
-GROUP BY u.i
-ORDER BY u.i
-"""
-
 
 def rows(period: Period, province: str = "") -> QuerySet[DailyRollup]:
     query = DailyRollup.objects.filter(
@@ -89,24 +77,20 @@ def histogram_median(buckets: list[int], edges: tuple[int, ...]) -> float | None
     return None
 
 
-def histogram(period: Period, which: str, province: str = "") -> list[int]:
-    edges = ANSWER_EDGES if which == "answer" else RESPONSE_EDGES
-    buckets = [0] * (len(edges) + 1)
-    with connection.cursor() as cursor:
-        cursor.execute(HIST_SQL, {"which": which, "start": period.start, "end": period.end,
-                                  "province": province})
-        for index, n in cursor.fetchall():
-            buckets[index - 1] = int(n)
-    return buckets
+def _bucket_sums() -> dict[str, Sum]:
+    # Element by element (ArrayField index transforms): one scan with the other sums.
+    return {f"{hist}_{i}": Sum(f"{hist}__{i}") for hist in HIST_FIELDS for i in range(BUCKETS)}
 
 
 def totals(period: Period, province: str = "") -> dict[str, Any]:
-    figures = derive(rows(period, province).aggregate(**_sums()))
-    figures["answer_median"] = histogram_median(histogram(period, "answer", province),
-                                                ANSWER_EDGES)
-    figures["ack_median"] = histogram_median(histogram(period, "ack", province), RESPONSE_EDGES)
-    figures["arrive_median"] = histogram_median(histogram(period, "arrive", province),
-                                                RESPONSE_EDGES)
+    """Sums, shares and (approximate) medians over all live Pemda in scope: one query."""
+    found = rows(period, province).aggregate(**_sums(), **_bucket_sums())
+    hist = {h: [int(found.pop(f"{h}_{i}") or 0) for i in range(BUCKETS)] for h in HIST_FIELDS}
+    figures = derive(found)
+    figures["answer_median"] = histogram_median(hist["answer_hist"], ANSWER_EDGES)
+    figures["ack_median"] = histogram_median(hist["ack_hist"], RESPONSE_EDGES)
+    figures["arrive_median"] = histogram_median(hist["arrive_hist"], RESPONSE_EDGES)
+    figures["histograms"] = hist
     return figures
 
 
@@ -151,18 +135,16 @@ def provinces(period: Period) -> list[dict[str, Any]]:
 
 
 def monthly(end: dt.date, months: int = 12, province: str = "") -> list[dict[str, Any]]:
+    """The `months` calendar months up to `end`'s, from the monthly rollups."""
     last = end.replace(day=1)
     first = last
     for _ in range(months - 1):
         first = (first - dt.timedelta(days=1)).replace(day=1)
-    period = Period(first, end)
-    from django.db.models.functions import TruncMonth
-
-    found = {
-        r["month"]: r
-        for r in rows(period, province).annotate(month=TruncMonth("day"))
-        .values("month").annotate(**_sums())
-    }
+    query = MonthlyRollup.objects.filter(tenant__status=Tenant.Status.LIVE, month__gte=first,
+                                         month__lte=last)
+    if province:
+        query = query.filter(province_code=province)
+    found = {r["month"]: r for r in query.values("month").annotate(**_sums())}
     out = []
     month = first
     while month <= last:

@@ -28,6 +28,7 @@ from reporting.models import (
     RESPONSE_EDGES,
     SUM_FIELDS,
     DailyRollup,
+    MonthlyRollup,
     RollupState,
 )
 from tenants.models import Tenant
@@ -255,6 +256,7 @@ def rollup_tenant(tenant: Tenant, *, full: bool = False, now: dt.datetime | None
                 update_fields=[*COUNT_FIELDS, *SUM_FIELDS, *HIST_FIELDS, "computed_at"],
                 batch_size=500,
             )
+            months_refresh(tenant, {d.replace(day=1) for d in days})
             state.watermark = started - OVERLAP
             state.last_success_at = computed
             state.last_error = ""
@@ -265,6 +267,35 @@ def rollup_tenant(tenant: Tenant, *, full: bool = False, now: dt.datetime | None
         logger.exception("reporting.rollup_failed", extra={"schema": tenant.schema_name})
         raise
     return len(days)
+
+
+def months_refresh(tenant: Tenant, months: set[dt.date]) -> None:
+    """Rewrite the tenant's monthly rows of `months` as the sums of its daily rows."""
+    if not months:
+        return
+    region = tenant.region
+    assert region is not None
+    sums: dict[dt.date, dict[str, Any]] = {}
+    days = DailyRollup.objects.filter(tenant=tenant, day__gte=min(months),
+                                      day__lt=max(months) + dt.timedelta(days=32))
+    for row in days.values("day", *COUNT_FIELDS, *SUM_FIELDS, *HIST_FIELDS):
+        month = row.pop("day").replace(day=1)
+        if month not in months:
+            continue
+        total = sums.setdefault(month, {**{f: 0 for f in COUNT_FIELDS},
+                                        **{f: 0.0 for f in SUM_FIELDS},
+                                        **{f: [0] * BUCKETS for f in HIST_FIELDS}})
+        for key, value in row.items():
+            if key in HIST_FIELDS:
+                total[key] = [a + b for a, b in zip(total[key], value, strict=True)]
+            else:
+                total[key] += value
+    MonthlyRollup.objects.filter(tenant=tenant, month__in=months).delete()
+    MonthlyRollup.objects.bulk_create([
+        MonthlyRollup(tenant=tenant, region_id=region.code, province_code=region.parent_id or "",
+                      month=month, **figures)
+        for month, figures in sums.items()
+    ])
 
 
 def live_tenants() -> Any:

@@ -18,6 +18,7 @@ from reporting.views import period_query
 from tenants.models import Region
 
 ZONE = "Asia/Jakarta"  # national pages count each Pemda's own days, and speak WIB
+NATIONAL_LEAGUE_ENDS = 25
 
 
 def _page(request: HttpRequest, province: Region | None) -> HttpResponse:
@@ -29,9 +30,16 @@ def _page(request: HttpRequest, province: Region | None) -> HttpResponse:
     code = province.code if province else ""
     sort = request.GET.get("sort", "within_10_share")
     trend = national.monthly(period.end, 12, code)
+    league: list[dict[str, Any] | None] = list(national.league(period, code, sort))
+    hidden = 0
+    if not province and len(league) > 2 * NATIONAL_LEAGUE_ENDS:
+        # The whole country: the top and the bottom; each province page has all of its own.
+        hidden = len(league) - 2 * NATIONAL_LEAGUE_ENDS
+        league = league[:NATIONAL_LEAGUE_ENDS] + [None] + league[-NATIONAL_LEAGUE_ENDS:]
     context.update(
         totals=national.totals(period, code),
-        league=national.league(period, code, sort),
+        league=league,
+        league_hidden=hidden,
         provinces=None if province else national.provinces(period),
         trend=trend,
         chart={

@@ -100,6 +100,18 @@ def test_national_and_provincial_equal_the_sum_of_pemda(tenant_b, tenant_c):
     assert changed["ack_ok"] == added["ack_ok"]  # acknowledged, but after its (zero) target
     # Sent at t0 + 11 min, it was not yet due at the previous run; acknowledged, it is.
     assert changed["ack_due"] == added["ack_due"] + 1
+    # The monthly rows (the trend) are the sums of the daily ones, month by month.
+    trend = national.monthly(end, 3)
+    by_month: Counter = Counter()
+    for day, calls, incidents in DailyRollup.objects.filter(
+            tenant__status="live", day__gte=trend[0]["month"]).values_list(
+            "day", "calls", "incidents"):
+        by_month[(day.replace(day=1), "calls")] += calls
+        by_month[(day.replace(day=1), "incidents")] += incidents
+    assert sum(m["calls"] for m in trend) > 0
+    for m in trend:
+        assert (m["calls"], m["incidents"]) == (
+            by_month[(m["month"], "calls")], by_month[(m["month"], "incidents")])
     state = RollupState.objects.get(tenant=tenant_b)
     assert state.last_error == "" and state.last_success_at is not None
     assert DailyRollup.objects.filter(tenant=tenant_b, day__gte=start).exists()
