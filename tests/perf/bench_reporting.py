@@ -179,7 +179,7 @@ def _run(n_tenants: int, n_incidents: int, runs: int) -> None:  # noqa: C901
     today = dt.date.today()
     year, month = previous_month(today)
     month_period = Period.month(year, month, pemda.region.timezone if pemda.region else "Asia/Jakarta")
-    year_period = Period(today - dt.timedelta(days=29), today)
+    recent = Period(today - dt.timedelta(days=29), today)
     month_query = f"start={month_period.start}&end={month_period.end}"
 
     def national_page() -> None:
@@ -193,10 +193,10 @@ def _run(n_tenants: int, n_incidents: int, runs: int) -> None:  # noqa: C901
         assert pemda_client.get(f"/laporan/?{month_query}").status_code == 200
 
     def national_figures() -> None:
-        national.totals(year_period)
-        national.league(year_period)
-        national.provinces(year_period)
-        national.monthly(year_period.end)
+        national.totals(recent)
+        national.league(recent)
+        national.provinces(recent)
+        national.monthly(recent.end)
         national.freshness()
 
     def national_sql() -> None:
@@ -206,7 +206,7 @@ def _run(n_tenants: int, n_incidents: int, runs: int) -> None:  # noqa: C901
                 "sum(r.incidents), sum(r.ack_ok), sum(r.ack_due) FROM reporting_dailyrollup r "
                 "JOIN tenants_tenant t ON t.id = r.tenant_id WHERE t.status = 'live' "
                 "AND r.day BETWEEN %s AND %s GROUP BY r.tenant_id",
-                [year_period.start, year_period.end])
+                [recent.start, recent.end])
             cursor.fetchall()
 
     def pemda_figures() -> None:
