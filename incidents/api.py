@@ -22,6 +22,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from core.rules import PLAUSIBLE_YEARS, plausible_time
 from incidents import aml
 from incidents.errors import OperationError
 from incidents.services import calls, pbx
@@ -56,9 +57,18 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
 def _time(value: object) -> datetime | None:
     if value in (None, ""):
         return None
-    parsed = parse_datetime(str(value))
+    text = str(value)
+    try:
+        # None for a malformed string, ValueError for a well-formed impossible one
+        # ("2026-02-30T…", an offset of 25 hours).
+        parsed = parse_datetime(text)
+    except (ValueError, OverflowError):
+        parsed = None
     if parsed is None:
-        raise OperationError(f"'at' is not an ISO 8601 time: {value!r}", field="at")
+        raise OperationError(f"'at' is not an ISO 8601 time: {text[:40]!r}", field="at")
+    if not plausible_time(parsed):
+        low, high = PLAUSIBLE_YEARS
+        raise OperationError(f"'at' is outside the years {low}-{high}: {text[:40]!r}", field="at")
     if timezone.is_naive(parsed):
         raise OperationError("'at' needs a time zone (e.g. 2025-01-01T10:00:00+07:00)", field="at")
     return parsed

@@ -206,3 +206,63 @@ def test_blocked_number_ringing_is_answered_blocked_and_counted(tenant_a, client
         assert Call.objects.get(external_id=call_id).blocked is True
     # It does not ring on the consoles.
     assert "+6281260007007" not in as_user(tenant_a, "operator1").get("/console/calls/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"sms": SMS.format(top="00010101000000"), "from": "081260001000"}, "top"),
+        ({"sms": SMS.format(top="99991231235959"), "from": "081260001000"}, "top"),
+        ({"sms": SMS.format(top="19991231235959"), "from": "081260001000"}, "top"),
+        ({"device_number": "081260001000", "location_latitude": "2.7", "location_longitude": "98.3",
+          "location_accuracy": "10", "location_time": "99991231235959"}, "location_time"),
+        ({"device_number": "081260001000", "location_latitude": "2.7", "location_longitude": "98.3",
+          "location_accuracy": "10", "location_time": "00010101000000"}, "location_time"),
+        ({"device_number": "081260001000", "location_latitude": "2.7", "location_longitude": "98.3",
+          "location_accuracy": "10", "location_time": 9999999999999}, "location_time"),
+        ({"device_number": "081260001000", "location_latitude": "2.7", "location_longitude": "98.3",
+          "location_accuracy": "10", "location_time": "0"}, "location_time"),
+    ],
+)
+def test_aml_with_an_out_of_range_time_is_a_400_naming_the_field(tenant_a, client_for, body, field):
+    before = _counts(tenant_a)
+    r = pbx_post(client_for(tenant_a), "/api/pbx/aml/", body)
+    assert r.status_code == 400, r.content
+    assert r.json()["field"] == field and "2000-2099" in r.json()["error"]
+    assert _counts(tenant_a) == before
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        "0001-01-01T00:00:00+07:00",
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-12:00",
+        "9999-12-31T23:59:59+00:00",
+        "1999-12-31T23:59:59+07:00",
+        "2026-02-30T10:00:00+07:00",
+        "2026-01-01T25:00:00+07:00",
+        "2026-01-01T10:00:00+99:00",
+        "2026-01-01T10:00:00+07:00" + "9" * 5000,
+    ],
+)
+def test_pbx_event_with_an_impossible_time_is_a_400_naming_at(tenant_a, client_for, at):
+    before = _counts(tenant_a)
+    r = pbx_post(client_for(tenant_a), "/api/pbx/events/",
+                 {"event": "ringing", "call_id": _id(), "caller": "081260001000", "at": at})
+    assert r.status_code == 400, r.content
+    assert r.json()["field"] == "at" and len(r.json()["error"]) < 200
+    assert _counts(tenant_a) == before
+
+
+def test_a_later_event_with_an_impossible_time_changes_nothing(tenant_a, client_for):
+    c = client_for(tenant_a)
+    call_id = _id()
+    assert pbx_post(c, "/api/pbx/events/", {"event": "ringing", "call_id": call_id,
+                                            "caller": "081260001000"}).status_code == 200
+    before = _counts(tenant_a)
+    for event in ("answered", "ended"):
+        r = pbx_post(c, "/api/pbx/events/",
+                     {"event": event, "call_id": call_id, "at": "0001-01-01T00:00:00+07:00"})
+        assert r.status_code == 400 and r.json()["field"] == "at"
+    assert _counts(tenant_a) == before
