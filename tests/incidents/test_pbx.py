@@ -3,14 +3,16 @@ attaching AML by number and time window, blocked numbers, bad input."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from incidents.demo import DEMO_PBX_KEY
+from incidents.demo import demo_pbx_key, seed_tenant_demo
 from incidents.models import AmlReport, Call, NumberBlock, PbxEvent
 from incidents.services import pbx
 
@@ -47,6 +49,39 @@ def test_the_key_of_one_pemda_is_refused_by_another(tenant_a, tenant_b, client_f
     before = _counts(tenant_b)
     r = pbx_post(client_for(tenant_b), "/api/pbx/events/",
                  {"event": "ringing", "call_id": _id(), "caller": "081260001000"}, key=raw)
+    assert r.status_code == 401
+    assert _counts(tenant_b) == before
+
+
+def test_each_demo_pemda_has_its_own_pbx_key(tenant_a, tenant_b, client_for, settings):
+    dairi, sidoarjo = demo_pbx_key("dairi"), demo_pbx_key("sidoarjo")
+    assert dairi != sidoarjo and dairi.split("_")[1] != sidoarjo.split("_")[1]
+    body = {"event": "ringing", "call_id": _id(), "caller": "081260001000"}
+    before = _counts(tenant_b)
+    r = pbx_post(client_for(tenant_b), "/api/pbx/events/", body, key=dairi)
+    assert r.status_code == 401 and r.json()["field"] == "Authorization"
+    assert pbx_post(client_for(tenant_a), "/api/pbx/aml/", {"sms": "x"}, key=sidoarjo).status_code == 401
+    assert _counts(tenant_b) == before
+    # Each key works on its own Pemda's host.
+    assert pbx_post(client_for(tenant_b), "/api/pbx/events/", body, key=sidoarjo).status_code == 200
+    assert pbx_post(client_for(tenant_a), "/api/pbx/events/", dict(body, call_id=_id()),
+                    key=dairi).status_code == 200
+    # The demo writes every Pemda's own key where `make demo` tells users to look.
+    written = json.loads((Path(settings.VAR_DIR) / "demo-credentials.json").read_text())
+    assert written["pbx_keys"] == {"dairi": dairi, "sidoarjo": sidoarjo}
+    assert "pbx_key" not in written
+
+
+def test_seeding_revokes_the_retired_shared_demo_key(tenant_b, client_for):
+    shared = "pbx_demo112_Siaga112-demo-pbx-key-not-for-production"
+    with schema_context(tenant_b.schema_name):
+        pbx.pbx_credential_create(name="Old demo PBX", actor=None, raw_key=shared)
+    body = {"event": "ringing", "call_id": _id(), "caller": "081260001000"}
+    assert pbx_post(client_for(tenant_b), "/api/pbx/events/", body, key=shared).status_code == 200
+    with schema_context(tenant_b.schema_name):
+        seed_tenant_demo(tenant_b)
+    before = _counts(tenant_b)
+    r = pbx_post(client_for(tenant_b), "/api/pbx/events/", dict(body, call_id=_id()), key=shared)
     assert r.status_code == 401
     assert _counts(tenant_b) == before
 
@@ -134,7 +169,7 @@ def test_aml_before_the_call_is_kept_and_attached_when_it_rings(tenant_a, client
     https = {"v": "3", "device_number": "+6281260004004", "location_latitude": "2.7502",
              "location_longitude": "98.3201", "location_accuracy": "25", "location_source": "wifi",
              "location_time": str(int(now.timestamp() * 1000))}
-    r = c.post("/api/pbx/aml/", https, HTTP_AUTHORIZATION=f"Bearer {DEMO_PBX_KEY}")
+    r = c.post("/api/pbx/aml/", https, HTTP_AUTHORIZATION=f"Bearer {demo_pbx_key('dairi')}")
     assert r.status_code == 202 and r.json()["attached"] is False
     call_id = _id()
     pbx_post(c, "/api/pbx/events/", {"event": "ringing", "call_id": call_id,
