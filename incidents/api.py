@@ -1,8 +1,12 @@
 """The PBX-facing HTTP endpoints of a Pemda (authenticated by a per-PBX API key).
 
 POST /api/pbx/events/  JSON {event: ringing|answered|ended, call_id, caller, trunk, at, operator?}
-POST /api/pbx/aml/     AML SMS text ({"sms": "A\"ML=1;…", "from": "+62…"} or text/plain with
-                       ?from=) or the HTTPS form (form fields or JSON, as Android ELS sends).
+POST /api/pbx/aml/     AML SMS text ({"sms": "A\"ML=1;…", "from": "+62…"} as JSON or form fields)
+                       or the HTTPS form (form fields or JSON, as Android ELS sends).
+
+Caller numbers travel in the body only: a number in the query string (?from=, ?caller=,
+?device_number=) is refused with a 400, since URLs land in access logs, proxies and
+error records.
 
 An AML position for a call that has not rung yet is stored and attached when the
 call arrives (answered 202 {"attached": false}). Bad input: 400 {"error", "code", "field"},
@@ -42,6 +46,20 @@ def _authenticate(request: HttpRequest) -> JsonResponse | None:
     if pbx.pbx_authenticate(header.removeprefix("Bearer ").strip()) is None:
         return _error("unknown or revoked PBX key", "Authorization", 401)
     return None
+
+
+# Query parameters that would carry a caller's number in the URL.
+_NUMBER_PARAMS = ("from", "caller", "device_number")
+
+
+def _refuse_numbers_in_url(request: HttpRequest) -> None:
+    for name in _NUMBER_PARAMS:
+        if name in request.GET:
+            raise OperationError(
+                f"send '{name}' in the POST body (JSON or form fields), not in the URL: "
+                "URLs are written to access logs",
+                field=name,
+            )
 
 
 def _json_body(request: HttpRequest) -> dict[str, Any]:
@@ -86,6 +104,7 @@ def pbx_events(request: HttpRequest) -> JsonResponse:
     denied = _authenticate(request)
     if denied is not None:
         return denied
+    _refuse_numbers_in_url(request)
     body = _json_body(request)
     for name in ("event", "call_id", "caller", "trunk", "operator"):
         if body.get(name) is not None and not isinstance(body[name], str | int):
@@ -119,23 +138,26 @@ def pbx_aml(request: HttpRequest) -> JsonResponse:
     denied = _authenticate(request)
     if denied is not None:
         return denied
+    _refuse_numbers_in_url(request)
     if request.content_type == "text/plain":
-        text = request.body.decode("utf-8", "replace")
-        location = aml.parse_aml_sms(text, caller_number=request.GET.get("from") or None)
+        # A bare SMS body has no room for the originator, and the URL must not carry it.
+        raise OperationError(
+            'a text/plain AML SMS carries no caller number: send SMS and number in the body '
+            'as JSON {"sms": "A\\"ML=…", "from": "+62…"} or as the form fields sms and from',
+            field="from",
+        )
+    if request.content_type == "application/json":
+        data = _json_body(request)
+    else:
+        data = {k: v for k, v in request.POST.items()}
+    if "sms" in data:
+        location = aml.parse_aml_sms(
+            str(data["sms"]), caller_number=str(data.get("from") or "") or None
+        )
         channel = "sms"
     else:
-        if request.content_type == "application/json":
-            data = _json_body(request)
-        else:
-            data = {k: v for k, v in request.POST.items()}
-        if "sms" in data:
-            location = aml.parse_aml_sms(
-                str(data["sms"]), caller_number=str(data.get("from") or "") or None
-            )
-            channel = "sms"
-        else:
-            location = aml.parse_aml_https(data)
-            channel = "https"
+        location = aml.parse_aml_https(data)
+        channel = "https"
     report = calls.aml_receive(location=location, channel=channel)
     if report.call is not None:
         return JsonResponse({"ok": True, "attached": True, "call": report.call.external_id})

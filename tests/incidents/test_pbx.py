@@ -214,14 +214,47 @@ def test_aml_with_missing_fields_is_refused(tenant_a, client_for, body, field):
     assert _counts(tenant_a) == before
 
 
-def test_aml_as_plain_text(tenant_a, client_for):
+def test_aml_sms_as_form_fields_with_the_number_in_the_body(tenant_a, client_for):
     now = datetime.now(UTC).replace(microsecond=0)
-    r = pbx_post(client_for(tenant_a), "/api/pbx/aml/?from=081260006006",
-                 SMS.format(top=f"{now:%Y%m%d%H%M%S}"), content_type="text/plain")
-    assert r.status_code == 202
+    r = client_for(tenant_a).post(
+        "/api/pbx/aml/", {"sms": SMS.format(top=f"{now:%Y%m%d%H%M%S}"), "from": "081260006006"},
+        HTTP_AUTHORIZATION=f"Bearer {demo_pbx_key('dairi')}")
+    assert r.status_code == 202, r.content
     with schema_context(tenant_a.schema_name):
         report = AmlReport.objects.get(pk=r.json()["stored"])
         assert (report.caller, report.channel, report.latitude) == ("+6281260006006", "sms", 2.7441)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "content_type", "field"),
+    [
+        # The formerly documented form: the number in the URL.
+        ("/api/pbx/aml/?from=%2B6281260006006", "{sms}", "text/plain", "from"),
+        ("/api/pbx/aml/?from=081260006006", {"sms": "{sms}"}, "application/json", "from"),
+        ("/api/pbx/aml/?device_number=081260006006", {"location_latitude": "2.7"},
+         "application/json", "device_number"),
+        ("/api/pbx/events/?caller=081260006006", {"event": "ringing", "call_id": "q1"},
+         "application/json", "caller"),
+        # Even with the number in the body, a number in the URL is refused.
+        ("/api/pbx/aml/?from=081260006006", {"sms": "{sms}", "from": "081260006006"},
+         "application/json", "from"),
+        # A bare SMS has no room for the number.
+        ("/api/pbx/aml/", "{sms}", "text/plain", "from"),
+    ],
+)
+def test_caller_numbers_in_the_url_are_refused(tenant_a, client_for, path, body, content_type, field):
+    now = datetime.now(UTC).replace(microsecond=0)
+    sms = SMS.format(top=f"{now:%Y%m%d%H%M%S}")
+    if isinstance(body, str):
+        body = body.format(sms=sms)
+    else:
+        body = {k: (v.format(sms=sms) if v == "{sms}" else v) for k, v in body.items()}
+    before = _counts(tenant_a)
+    r = pbx_post(client_for(tenant_a), path, body, content_type=content_type)
+    assert r.status_code == 400, r.content
+    assert r.json()["field"] == field and "body" in r.json()["error"]
+    assert "6006" not in r.json()["error"]
+    assert _counts(tenant_a) == before
 
 
 def test_blocked_number_ringing_is_answered_blocked_and_counted(tenant_a, client_for, as_user):
