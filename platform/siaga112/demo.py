@@ -22,10 +22,12 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import Role, User
+from billing.demo import seed_billing_demo
 from incidents.demo import demo_pbx_key, seed_tenant_demo
 from onboarding.demo import seed_onboarding_demo
 from onboarding.models import STAGE_ORDER, PemdaOnboarding, Stage, StageTransition
 from onboarding.services import TENANT_STATUS_FOR_STAGE
+from reporting.demo import seed_reporting_demo
 from tenants.models import Region, Tenant
 from tenants.services import (
     public_tenant_ensure,
@@ -268,6 +270,10 @@ def seed_demo(*, provision: bool = True) -> DemoSummary:
                     )
                 seed_tenant_demo(tenant)
     seed_onboarding_demo()
+    if provision:
+        # After onboarding: launch dates decide the subscriptions.
+        seed_reporting_demo()
+        seed_billing_demo()
 
     counts: dict[str, int] = {s.value: 0 for s in Stage}
     for stage in PemdaOnboarding.objects.values_list("stage", flat=True):

@@ -83,6 +83,7 @@ SHARED_APPS = [
     "referrals",
     "reporting",
     "audit",
+    "billing",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -102,7 +103,6 @@ TENANT_APPS = [
     "accounts",
     "incidents",
     "outbox",
-    "reporting",
     "audit",
     "axes",
 ]
@@ -238,6 +238,10 @@ if THROTTLE["PROXY_COUNT"]:
     AXES_IPWARE_PROXY_COUNT = THROTTLE["PROXY_COUNT"]
 
 # --- i18n / time ---------------------------------------------------------------------
+# Billing (django-money): rupiah only, end to end.
+CURRENCIES = ("IDR",)
+DEFAULT_CURRENCY = "IDR"
+
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
 LOCALE_PATHS = [FRONTEND_DIR / "locale"]
@@ -299,6 +303,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     **__import__("onboarding.beat", fromlist=["SCHEDULE"]).SCHEDULE,
     **__import__("incidents.beat", fromlist=["SCHEDULE"]).SCHEDULE,
     **__import__("outbox.beat", fromlist=["SCHEDULE"]).SCHEDULE,
+    **__import__("reporting.beat", fromlist=["SCHEDULE"]).SCHEDULE,
+    **__import__("billing.beat", fromlist=["SCHEDULE"]).SCHEDULE,
 }
 CELERY_TIMEZONE = "UTC"
 

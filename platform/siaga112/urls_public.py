@@ -14,6 +14,7 @@ urlpatterns = [
     path("graphql/", csrf_exempt(SiagaGraphQLView.as_view(schema=public_schema)),
          name="graphql"),
     path("", include("reporting.urls_public")),
+    path("", include("billing.urls_public")),
     path("", include("onboarding.urls")),
 ]
 

@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("reporting.urls_tenant")),
     path("", include("accounts.urls")),
     path("", include("incidents.urls")),
+    path("", include("reporting.urls")),
+    path("", include("billing.urls_tenant")),
 ]
 
 # Branded pages, the same on every host (siaga112.error_pages).

@@ -27,6 +27,10 @@ def test_event_is_scrubbed_and_tagged_with_the_tenant(tenant_a):
     try:
         with schema_context(tenant_a.schema_name):
             with sentry_sdk.new_scope() as scope:
+                # Breadcrumbs of earlier tests' log lines ride along otherwise, and any id
+                # or timestamp among them may contain the digits looked for below.
+                sentry_sdk.get_isolation_scope().clear_breadcrumbs()
+                scope.clear_breadcrumbs()
                 scope.set_extra("caller_number", "+6281234567890")
                 scope.set_extra("caller_name", "Budi Santoso")
                 scope.set_extra("incident_id", 4711)
@@ -37,7 +41,8 @@ def test_event_is_scrubbed_and_tagged_with_the_tenant(tenant_a):
         connection.set_schema_to_public()
     [event] = transport.events()
     serialized = str(event)
-    assert "3456" not in serialized and "Budi" not in serialized
+    assert "3456-7890" not in serialized and "81234567890" not in serialized
+    assert "Budi" not in serialized
     assert event["extra"]["caller_number"] == FILTERED
     assert event["extra"]["caller_name"] == FILTERED
     assert event["extra"]["incident_id"] == 4711

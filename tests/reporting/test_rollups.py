@@ -1,0 +1,198 @@
+"""Rollups into the public schema: national and provincial figures equal the sum of
+the per-Pemda figures (reporting.kpis, read in each schema) after incidents are
+added, changed and closed; the pages read only the public schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from reporting import kpis, national, rollups
+from reporting.models import DailyRollup, RollupState
+from reporting.periods import Period
+from tests.reporting import timeline
+
+ADDITIVE = ("calls", "blocked", "offered", "answered", "missed", "prank_ghost", "within_10",
+            "within_20", "incidents", "incidents_closed", "a2d_count", "dispatches", "ack_ok",
+            "ack_due", "arrive_ok", "arrive_due", "resolved")
+
+
+def per_tenant_sum(start: dt.date, end: dt.date, province: str = "") -> Counter:
+    """The same figures read directly in every live tenant's schema (what the
+    rollups must add up to)."""
+    total: Counter = Counter()
+    for tenant in rollups.live_tenants():
+        if province and tenant.region.parent_id != province:
+            continue
+        period = Period(start, end, tenant.region.timezone)
+        with schema_context(tenant.schema_name):
+            calls = kpis.call_summary(period)
+            for key in ("calls", "blocked", "offered", "answered", "missed", "prank_ghost",
+                        "within_10", "within_20"):
+                total[key] += calls[key]
+            per_day = kpis.incidents_per_day(period)
+            total["incidents"] += sum(r["count"] for r in per_day)
+            total["incidents_closed"] += sum(r["closed"] for r in per_day)
+            total["a2d_count"] += kpis.answer_to_dispatch(period)["incidents"]
+            for row in kpis.response_times(period, "agency"):
+                for key in ("dispatches", "ack_ok", "ack_due", "arrive_ok", "arrive_due",
+                            "resolved"):
+                    total[key] += row[key]
+    return total
+
+
+def assert_rollups_match(start: dt.date, end: dt.date) -> dict:
+    period = Period(start, end)
+    nat = national.totals(period)
+    assert {k: nat[k] for k in ADDITIVE} == {k: per_tenant_sum(start, end)[k] for k in ADDITIVE}
+    jatim = national.totals(period, "35")
+    assert {k: jatim[k] for k in ADDITIVE} == {
+        k: per_tenant_sum(start, end, "35")[k] for k in ADDITIVE}
+    # ... and the provincial and league rows add up to the national ones.
+    provinces = national.provinces(period)
+    assert sum(p["calls"] for p in provinces) == nat["calls"]
+    assert sum(p["incidents"] for p in provinces) == nat["incidents"]
+    assert sum(r["calls"] for r in national.league(period)) == nat["calls"]
+    return nat
+
+
+def test_national_and_provincial_equal_the_sum_of_pemda(tenant_b, tenant_c):
+    now = timezone.now()
+    today = now.astimezone(timeline.WIB).date()
+    start, end = today - dt.timedelta(days=1), today + dt.timedelta(days=1)
+    rollups.rollup_all()
+    before = assert_rollups_match(start, end)
+
+    # Added: operations in Sidoarjo and Kota Malang, stamped after that rollup.
+    t0 = timezone.now()
+    with schema_context(tenant_b.schema_name):
+        built = timeline.build_now(t0)
+    with schema_context(tenant_c.schema_name):
+        timeline.build_now(t0, prefix="mlg")
+    rollups.rollup_all()
+    added = assert_rollups_match(start, end)
+    assert added["calls"] == before["calls"] + 2 * 4
+    assert added["incidents"] == before["incidents"] + 2 * 2
+
+    # Changed and closed in Sidoarjo: the pending dispatch is acknowledged and arrives,
+    # an incident is closed, a new call rings and is answered.
+    from incidents.models import Dispatch
+
+    with schema_context(tenant_b.schema_name):
+        later = built["pending"].dispatched_at + dt.timedelta(minutes=2)
+        Dispatch.objects.filter(pk=built["pending"].pk).update(
+            status="arrived", acknowledged_at=later, arrived_at=later)
+        inc = built["incidents"][0]
+        inc.status, inc.closed_at = "closed", later
+        inc.save(update_fields=["status", "closed_at"])
+        timeline.call(later - dt.timedelta(seconds=30), 7)
+    rollups.rollup_all()
+    changed = assert_rollups_match(start, end)
+    assert changed["calls"] == added["calls"] + 1
+    assert changed["incidents_closed"] == added["incidents_closed"] + 1
+    assert changed["ack_ok"] == added["ack_ok"]  # acknowledged, but after its (zero) target
+    # Sent at t0 + 11 min, it was not yet due at the previous run; acknowledged, it is.
+    assert changed["ack_due"] == added["ack_due"] + 1
+    # The monthly rows (the trend) are the sums of the daily ones, month by month.
+    trend = national.monthly(end, 3)
+    by_month: Counter = Counter()
+    for day, calls, incidents in DailyRollup.objects.filter(
+            tenant__status="live", day__gte=trend[0]["month"]).values_list(
+            "day", "calls", "incidents"):
+        by_month[(day.replace(day=1), "calls")] += calls
+        by_month[(day.replace(day=1), "incidents")] += incidents
+    assert sum(m["calls"] for m in trend) > 0
+    for m in trend:
+        assert (m["calls"], m["incidents"]) == (
+            by_month[(m["month"], "calls")], by_month[(m["month"], "incidents")])
+    state = RollupState.objects.get(tenant=tenant_b)
+    assert state.last_error == "" and state.last_success_at is not None
+    assert DailyRollup.objects.filter(tenant=tenant_b, day__gte=start).exists()
+
+
+def test_rollup_is_idempotent_and_full_refresh_agrees(tenant_b):
+    now = timezone.now()
+    with schema_context(tenant_b.schema_name):
+        timeline.build_now(now)
+    rollups.rollup_tenant(tenant_b)
+    first = list(DailyRollup.objects.filter(tenant=tenant_b).order_by("day").values(*ADDITIVE))
+    rollups.rollup_tenant(tenant_b)
+    rollups.rollup_tenant(tenant_b, full=True)
+    again = list(DailyRollup.objects.filter(tenant=tenant_b).order_by("day").values(*ADDITIVE))
+    assert first == again and first
+
+
+def test_failing_rollup_is_recorded_and_shown(tenant_b, client_for, monkeypatch):
+    from accounts.models import User
+
+    rollups.rollup_tenant(tenant_b)
+    rows_before = list(DailyRollup.objects.filter(tenant=tenant_b).values_list("pk", "calls"))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("schema unreachable")
+
+    monkeypatch.setattr(rollups, "day_figures", broken)
+    with pytest.raises(RuntimeError):
+        rollups.rollup_tenant(tenant_b, full=True)
+    state = RollupState.objects.get(tenant=tenant_b)
+    assert "schema unreachable" in state.last_error
+    assert list(DailyRollup.objects.filter(tenant=tenant_b).values_list("pk", "calls")) == \
+        rows_before
+    RollupState.objects.filter(pk=state.pk).update(
+        last_success_at=timezone.now() - dt.timedelta(hours=5))
+    with schema_context("public"):
+        officer = User.objects.get(username="prov.jatim")
+    html = client_for(None, officer).get("/kpi/provinsi/35/").content.decode()
+    assert 'id="freshness" class="alert alert-warning' in html
+    assert "gagal" in html
+
+
+@pytest.mark.parametrize("path", ["/kpi/", "/kpi/provinsi/35/"])
+def test_public_pages_refuse_the_wrong_people(public_client, client_for, path):
+    from accounts.models import User
+
+    response = public_client.get(path)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    for username in ("koordinator.dairi", "auditor"):
+        with schema_context("public"):
+            user = User.objects.get(username=username)
+        assert client_for(None, user).get(path).status_code == 403
+
+
+def test_provincial_officer_sees_only_their_province(client_for):
+    from accounts.models import User
+
+    with schema_context("public"):
+        officer = User.objects.get(username="prov.jatim")
+    client = client_for(None, officer)
+    response = client.get("/kpi/")
+    assert response.status_code == 302 and response["Location"].startswith("/kpi/provinsi/35/")
+    assert client.get("/kpi/provinsi/12/").status_code == 404
+    assert client.get("/kpi/provinsi/35/").status_code == 200
+
+
+def test_national_officer_sees_league_tables_without_tenant_queries(tenant_b, client_for):
+    from accounts.models import User
+
+    rollups.rollup_all()
+    with schema_context("public"):
+        officer = User.objects.get(username="nasional")
+    client = client_for(None, officer)
+    with CaptureQueriesContext(connection) as queries:
+        national_html = client.get("/kpi/").content.decode()
+        jatim = client.get("/kpi/provinsi/35/")
+    assert jatim.status_code == 200
+    html = jatim.content.decode()
+    assert 'data-region="35.15"' in html and "Kab. Sidoarjo" in html
+    assert 'data-province="35"' in national_html
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert not re.search(r"incidents_(call|incident|dispatch|category|agency)\b", sql)
+    assert "pemda_" not in sql
+    assert "reporting_dailyrollup" in sql
