@@ -237,15 +237,17 @@ def escalated_dispatches() -> QuerySet[Dispatch]:
 
 
 def handover_summary(hours: int, now: datetime | None = None) -> dict[str, Any]:
-    """What the next shift needs to know about the last `hours` hours."""
+    """What the next shift needs to know about the last `hours` hours. The figures leave
+    out what was marked test (calls and incidents taken while the Pemda is in trial), as
+    every KPI does; the list of open incidents is operational and keeps them."""
     now = now or timezone.now()
     since = now - timedelta(hours=hours)
-    calls = Call.objects.filter(ringing_at__gte=since)
+    calls = Call.objects.filter(ringing_at__gte=since, is_test=False)
     by_type = dict(
         calls.values_list("call_type").annotate(n=Count("id")).values_list("call_type", "n")
     )
-    created = Incident.objects.filter(created_at__gte=since)
-    dispatched = Dispatch.objects.filter(dispatched_at__gte=since)
+    created = Incident.objects.filter(created_at__gte=since, is_test=False)
+    dispatched = Dispatch.objects.filter(dispatched_at__gte=since, incident__is_test=False)
     ack_secs = [
         (d.acknowledged_at - d.dispatched_at).total_seconds()
         for d in dispatched.filter(acknowledged_at__isnull=False)
@@ -264,12 +266,14 @@ def handover_summary(hours: int, now: datetime | None = None) -> dict[str, Any]:
         "calls_missed": calls.filter(state=CallState.MISSED).count(),
         "calls_blocked": calls.filter(blocked=True).count(),
         "incidents_created": created.count(),
-        "incidents_closed": Incident.objects.filter(closed_at__gte=since).count(),
+        "incidents_closed": Incident.objects.filter(closed_at__gte=since, is_test=False).count(),
         "incidents_open": list(open_incidents()),
         "by_category": list(
             created.values("category__name").annotate(n=Count("id")).order_by("-n")
         ),
-        "escalations": Dispatch.objects.filter(escalated_at__gte=since).count(),
+        "escalations": Dispatch.objects.filter(
+            escalated_at__gte=since, incident__is_test=False
+        ).count(),
         "median_ack_seconds": _median(ack_secs),
         "median_arrive_seconds": _median(arrive_secs),
         "blocks_new": NumberBlock.objects.filter(blocked_from__gte=since).count(),
@@ -289,14 +293,16 @@ def dashboard_figures(now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     day = handover_summary(24, now)
     week_since = now - timedelta(days=7)
-    calls_week = Call.objects.filter(ringing_at__gte=week_since)
+    calls_week = Call.objects.filter(ringing_at__gte=week_since, is_test=False)
     total = calls_week.count()
     pranks = calls_week.filter(call_type__in=[CallType.PRANK, CallType.GHOST]).count()
     return {
         **day,
         "calls_week": total,
         "prank_share_week": round(100 * pranks / total) if total else 0,
-        "incidents_week": Incident.objects.filter(created_at__gte=week_since).count(),
+        "incidents_week": Incident.objects.filter(
+            created_at__gte=week_since, is_test=False
+        ).count(),
         "open_count": Incident.objects.filter(status__in=OPEN_STATUSES).count(),
         "overdue_now": sum(1 for r in incident_open_rows(now=now) if r["overdue"]),
     }

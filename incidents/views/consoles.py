@@ -20,7 +20,8 @@ LANDING: dict[str, str] = {
     Role.SUPERVISOR: "supervisor",
     Role.OPD_RESPONDER: "opd",
     Role.PEMDA_ADMIN: "manage_users",
-    Role.VIEWER: "dashboard",
+    # The Bupati's screen is the Pemda's KPI dashboard (reporting), named, not imported.
+    Role.VIEWER: "kpi_dashboard",
 }
 
 

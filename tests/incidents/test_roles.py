@@ -149,7 +149,7 @@ def test_dairi_incident_id_is_not_reachable_from_sidoarjo(tenant_a, tenant_b, cl
 
 def test_everyone_lands_on_their_screen(tenant_a, client_for, tenant_user):
     expected = {"operator1": "/console/", "supervisor": "/supervisor/", "damkar": "/opd/",
-                "admin": "/manage/users/", "bupati": "/dashboard/"}
+                "admin": "/manage/users/", "bupati": "/laporan/"}
     for username, target in expected.items():
         client = client_for(tenant_a, tenant_user(tenant_a, username))
         response = client.get("/")

@@ -77,9 +77,10 @@ def test_launches_over_time_with_a_fixed_today():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("user,title,expected_links", [
-    ("nasional", "Konsol nasional", 3),  # console, the 514 list, the audit trail
+    # console, the 514 list, the audit trail, KPIs, invoices
+    ("nasional", "Konsol nasional", 5),
     ("auditor", "Konsol nasional", 3),
-    ("prov.jatim", "Konsol provinsi", 2),
+    ("prov.jatim", "Konsol provinsi", 3),  # province, its Pemda list, its KPIs
     ("koordinator.dairi", "Onboarding Pemda", 1),
 ])
 def test_navbar_per_role_only_links_the_role_may_open(as_user, user, title, expected_links):

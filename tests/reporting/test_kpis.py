@@ -133,3 +133,20 @@ def test_period_limits_and_default():
     assert period is not None and period.days == 30 and period.zone_label == "WITA"
     assert Period.month(2026, 12).end == dt.date(2026, 12, 31)
     assert Period.month(2026, 2).since.isoformat() == "2026-02-01T00:00:00+07:00"
+
+
+def test_handover_and_dashboard_figures_leave_out_test_calls(built):
+    """The supervisor's handover and the old dashboard count as the KPIs do: the trial
+    call and the trial incident of the timeline are in the window and are not counted."""
+    from incidents import selectors
+    from incidents.models import Call, Incident
+
+    now = dt.datetime(2026, 3, 4, tzinfo=dt.UTC)
+    since = now - dt.timedelta(hours=96)
+    calls = Call.objects.filter(ringing_at__gte=since)
+    incidents = Incident.objects.filter(created_at__gte=since)
+    assert calls.filter(is_test=True).exists() and incidents.filter(is_test=True).exists()
+    summary = selectors.handover_summary(96, now)
+    assert summary["calls_total"] == calls.filter(is_test=False).count()
+    assert summary["incidents_created"] == incidents.filter(is_test=False).count()
+    assert sum(row["n"] for row in summary["by_category"]) == summary["incidents_created"]
