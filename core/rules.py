@@ -33,6 +33,20 @@ def in_indonesia(lat: float, lng: float, *, margin: float = 0.0) -> bool:
     )
 
 
+# --- wire times ---------------------------------------------------------------------------
+
+# Times a PBX or a handset sends us. Outside these years a time is a fault (a handset
+# with no clock reports 0001, a bad gateway 9999), and near the ends of Python's
+# datetime range the window arithmetic would overflow; refusing them is a 400.
+PLAUSIBLE_YEARS = (2000, 2099)
+
+
+def plausible_time(value: datetime) -> bool:
+    """A wire time lies within PLAUSIBLE_YEARS (checked on the year as sent, so the
+    check itself cannot overflow converting the offset)."""
+    return PLAUSIBLE_YEARS[0] <= value.year <= PLAUSIBLE_YEARS[1]
+
+
 # --- distance ----------------------------------------------------------------------------
 
 

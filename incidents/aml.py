@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from core.errors import Invalid
-from core.rules import InvalidPhoneNumber, normalize_phone
+from core.rules import PLAUSIBLE_YEARS, InvalidPhoneNumber, normalize_phone, plausible_time
 
 Source = Literal["gnss", "wifi", "cell", "unknown"]
 
@@ -30,6 +30,16 @@ _SMS_KNOWN = frozenset({"lt", "lg", "rd", "top", "lc", "pm", "ei", "si"})
 _COMPACT_TIME = re.compile(r"[0-9]{14}")
 _EPOCH_MS = re.compile(r"[0-9]{1,13}")
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+class _OutOfRange(ValueError):
+    """A well-formed time outside PLAUSIBLE_YEARS."""
+
+
+def _plausible(value: datetime) -> datetime:
+    if not plausible_time(value):
+        raise _OutOfRange(value)
+    return value
 
 
 class AmlError(Invalid, ValueError):
@@ -63,7 +73,7 @@ class AmlLocation:
 def _compact_time(value: str) -> datetime:
     if not _COMPACT_TIME.fullmatch(value):
         raise ValueError(value)
-    return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    return _plausible(datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=UTC))
 
 
 def _epoch_ms_or_compact(value: str) -> datetime:
@@ -72,7 +82,7 @@ def _epoch_ms_or_compact(value: str) -> datetime:
         return _compact_time(value)
     if not _EPOCH_MS.fullmatch(value):
         raise ValueError(value)
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(value))
+    return _plausible(datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(value)))
 
 
 _BOUNDS = ((-90.0, 90.0), (-180.0, 180.0), (0.0, math.inf))  # latitude, longitude, radius
@@ -105,6 +115,12 @@ def _mandatory(
     time_key, position_time = keys[3], None
     try:
         position_time = parse(fields[time_key]) if time_key not in missing else None
+    except _OutOfRange:
+        low, high = PLAUSIBLE_YEARS
+        problems.append(
+            f"AML field {time_key} is outside the years {low}-{high}: {fields[time_key][:20]!r}"
+        )
+        bad.append(time_key)
     except (ValueError, OverflowError):
         problems.append(f"AML field {time_key} is not {describe}: {fields[time_key]!r}")
         bad.append(time_key)

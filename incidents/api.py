@@ -1,8 +1,12 @@
 """The PBX-facing HTTP endpoints of a Pemda (authenticated by a per-PBX API key).
 
 POST /api/pbx/events/  JSON {event: ringing|answered|ended, call_id, caller, trunk, at, operator?}
-POST /api/pbx/aml/     AML SMS text ({"sms": "A\"ML=1;…", "from": "+62…"} or text/plain with
-                       ?from=) or the HTTPS form (form fields or JSON, as Android ELS sends).
+POST /api/pbx/aml/     AML SMS text ({"sms": "A\"ML=1;…", "from": "+62…"} as JSON or form fields)
+                       or the HTTPS form (form fields or JSON, as Android ELS sends).
+
+Caller numbers travel in the body only: a number in the query string (?from=, ?caller=,
+?device_number=) is refused with a 400, since URLs land in access logs, proxies and
+error records.
 
 An AML position for a call that has not rung yet is stored and attached when the
 call arrives (answered 202 {"attached": false}). Bad input: 400 {"error", "code", "field"},
@@ -22,6 +26,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from core.rules import PLAUSIBLE_YEARS, plausible_time
 from incidents import aml
 from incidents.errors import OperationError
 from incidents.services import calls, pbx
@@ -43,6 +48,20 @@ def _authenticate(request: HttpRequest) -> JsonResponse | None:
     return None
 
 
+# Query parameters that would carry a caller's number in the URL.
+_NUMBER_PARAMS = ("from", "caller", "device_number")
+
+
+def _refuse_numbers_in_url(request: HttpRequest) -> None:
+    for name in _NUMBER_PARAMS:
+        if name in request.GET:
+            raise OperationError(
+                f"send '{name}' in the POST body (JSON or form fields), not in the URL: "
+                "URLs are written to access logs",
+                field=name,
+            )
+
+
 def _json_body(request: HttpRequest) -> dict[str, Any]:
     try:
         body = json.loads(request.body or b"")
@@ -56,9 +75,18 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
 def _time(value: object) -> datetime | None:
     if value in (None, ""):
         return None
-    parsed = parse_datetime(str(value))
+    text = str(value)
+    try:
+        # None for a malformed string, ValueError for a well-formed impossible one
+        # ("2026-02-30T…", an offset of 25 hours).
+        parsed = parse_datetime(text)
+    except (ValueError, OverflowError):
+        parsed = None
     if parsed is None:
-        raise OperationError(f"'at' is not an ISO 8601 time: {value!r}", field="at")
+        raise OperationError(f"'at' is not an ISO 8601 time: {text[:40]!r}", field="at")
+    if not plausible_time(parsed):
+        low, high = PLAUSIBLE_YEARS
+        raise OperationError(f"'at' is outside the years {low}-{high}: {text[:40]!r}", field="at")
     if timezone.is_naive(parsed):
         raise OperationError("'at' needs a time zone (e.g. 2025-01-01T10:00:00+07:00)", field="at")
     return parsed
@@ -76,6 +104,7 @@ def pbx_events(request: HttpRequest) -> JsonResponse:
     denied = _authenticate(request)
     if denied is not None:
         return denied
+    _refuse_numbers_in_url(request)
     body = _json_body(request)
     for name in ("event", "call_id", "caller", "trunk", "operator"):
         if body.get(name) is not None and not isinstance(body[name], str | int):
@@ -109,23 +138,26 @@ def pbx_aml(request: HttpRequest) -> JsonResponse:
     denied = _authenticate(request)
     if denied is not None:
         return denied
+    _refuse_numbers_in_url(request)
     if request.content_type == "text/plain":
-        text = request.body.decode("utf-8", "replace")
-        location = aml.parse_aml_sms(text, caller_number=request.GET.get("from") or None)
+        # A bare SMS body has no room for the originator, and the URL must not carry it.
+        raise OperationError(
+            'a text/plain AML SMS carries no caller number: send SMS and number in the body '
+            'as JSON {"sms": "A\\"ML=…", "from": "+62…"} or as the form fields sms and from',
+            field="from",
+        )
+    if request.content_type == "application/json":
+        data = _json_body(request)
+    else:
+        data = {k: v for k, v in request.POST.items()}
+    if "sms" in data:
+        location = aml.parse_aml_sms(
+            str(data["sms"]), caller_number=str(data.get("from") or "") or None
+        )
         channel = "sms"
     else:
-        if request.content_type == "application/json":
-            data = _json_body(request)
-        else:
-            data = {k: v for k, v in request.POST.items()}
-        if "sms" in data:
-            location = aml.parse_aml_sms(
-                str(data["sms"]), caller_number=str(data.get("from") or "") or None
-            )
-            channel = "sms"
-        else:
-            location = aml.parse_aml_https(data)
-            channel = "https"
+        location = aml.parse_aml_https(data)
+        channel = "https"
     report = calls.aml_receive(location=location, channel=channel)
     if report.call is not None:
         return JsonResponse({"ok": True, "attached": True, "call": report.call.external_id})

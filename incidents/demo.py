@@ -4,6 +4,10 @@ Must be idempotent."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
+from django.conf import settings
 from django.db import transaction
 
 from accounts.models import User
@@ -12,8 +16,19 @@ from incidents.services import dispatching, pbx
 from incidents.services import incidents as incident_services
 from tenants.models import Tenant
 
-# Known on purpose so `siaga112 pbx_simulate <slug>` can play the PBX in the demo.
-DEMO_PBX_KEY = "pbx_demo112_Siaga112-demo-pbx-key-not-for-production"
+# The prefix of the one key every demo Pemda shared before keys were per tenant
+# (Dairi's key then worked on Sidoarjo): seeding revokes it where it survives.
+RETIRED_SHARED_PREFIX = "demo112"
+
+
+def demo_pbx_key(slug: str) -> str:
+    """The demo PBX key of one Pemda: derived from SECRET_KEY and the Pemda's slug, so
+    each tenant's key differs and `siaga112 pbx_simulate <slug>` can play its PBX
+    without reading a stored secret. Written to var/demo-credentials.json too."""
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"siaga112-demo-pbx:{slug}".encode(), hashlib.sha256
+    ).hexdigest()
+    return f"pbx_demo{digest[:8]}_{digest[8:48]}"
 
 # The Pemda's own area (bounding box) for the demo tenants.
 DEMO_AREAS = {
@@ -95,9 +110,13 @@ def seed_tenant_demo(tenant: Tenant) -> None:
             responder = User.objects.filter(username=username).first()
             if agency is not None and responder is not None:
                 AgencyMember.objects.get_or_create(user=responder, defaults={"agency": agency})
-        prefix = DEMO_PBX_KEY.split("_")[1]
-        if not PbxCredential.objects.filter(key_prefix=prefix).exists():
-            pbx.pbx_credential_create(name="Demo PBX", actor=None, raw_key=DEMO_PBX_KEY)
+        for retired in PbxCredential.objects.filter(
+            key_prefix=RETIRED_SHARED_PREFIX, revoked_at__isnull=True
+        ):
+            pbx.pbx_credential_revoke(credential_id=retired.pk, actor=None)
+        raw_key = demo_pbx_key(slug or tenant.schema_name)
+        if not PbxCredential.objects.filter(key_prefix=raw_key.split("_")[1]).exists():
+            pbx.pbx_credential_create(name="Demo PBX", actor=None, raw_key=raw_key)
         if slug in DEMO_AREAS:
             cfg = IncidentSettings.load()
             if cfg.area_min_lat is None:

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from core.errors import NotFound
-from incidents.models import Agency, Call, Dispatch, Incident
+from incidents.models import Agency, Call, Dispatch, Incident, TimelineEntry
 
 OPERATIONS = (Role.CALL_TAKER, Role.SUPERVISOR)
+# The roles that see every incident, dispatch and timeline entry of their Pemda. An OPD
+# responder sees its own agency's dispatches only (and the incidents they belong to).
+SEES_ALL = (Role.CALL_TAKER, Role.SUPERVISOR, Role.VIEWER)
 
 
 def _ok(user: Any, *roles: str) -> bool:
@@ -76,21 +79,48 @@ def responder_agency(user: Any) -> Agency | None:
 
 
 def visible_incidents(user: Any) -> QuerySet[Incident]:
-    if _ok(user, Role.CALL_TAKER, Role.SUPERVISOR, Role.VIEWER):
+    """The one rule for which incidents a user sees, on every page, partial, JSON
+    answer and GraphQL field: responders only those dispatched to their agency."""
+    if _ok(user, *SEES_ALL):
         return Incident.objects.all()
     agency = responder_agency(user)
     if agency is not None:
-        return Incident.objects.filter(dispatches__agency=agency).distinct()
+        return Incident.objects.filter(
+            pk__in=Dispatch.objects.filter(agency=agency).values("incident")
+        )
     return Incident.objects.none()
 
 
 def visible_dispatches(user: Any) -> QuerySet[Dispatch]:
-    if _ok(user, Role.CALL_TAKER, Role.SUPERVISOR, Role.VIEWER):
+    if _ok(user, *SEES_ALL):
         return Dispatch.objects.all()
     agency = responder_agency(user)
     if agency is not None:
         return Dispatch.objects.filter(agency=agency)
     return Dispatch.objects.none()
+
+
+def with_visible_dispatches(user: Any, incidents: QuerySet[Incident]) -> QuerySet[Incident]:
+    """`incident.dispatches.all()` then yields only the dispatches this user may see
+    (a responder does not learn which other agencies were sent, nor how they fare)."""
+    return incidents.prefetch_related(
+        Prefetch(
+            "dispatches",
+            queryset=visible_dispatches(user).select_related("agency"),
+        )
+    )
+
+
+def visible_timeline(user: Any, incident: Incident) -> QuerySet[TimelineEntry]:
+    """The incident's history for this user: a responder sees the incident's own
+    entries and its agency's dispatch entries, never another agency's."""
+    entries = TimelineEntry.objects.filter(incident=incident).select_related("dispatch__agency")
+    if _ok(user, *SEES_ALL):
+        return entries
+    agency = responder_agency(user)
+    if agency is None:
+        return entries.none()
+    return entries.filter(Q(dispatch__isnull=True) | Q(dispatch__agency=agency))
 
 
 def access_incident(user: Any, incident_id: object) -> Incident:

@@ -28,7 +28,6 @@ from incidents.models import (
     NumberBlock,
     PbxCredential,
     RoutingRule,
-    TimelineEntry,
 )
 
 # A ringing call nobody ended is not shown forever.
@@ -77,11 +76,14 @@ def my_active_calls(user: Any) -> QuerySet[Call]:
     )  # type: ignore[return-value]
 
 
-def open_incidents() -> QuerySet[Incident]:
+def open_incidents(visible: QuerySet[Incident] | None = None) -> QuerySet[Incident]:
+    """Open incidents, most urgent first; `visible` (from policies, with its dispatches
+    already prefetched) narrows them to what one user may see."""
+    if visible is None:
+        visible = Incident.objects.prefetch_related("dispatches__agency")
     return (
-        Incident.objects.filter(status__in=OPEN_STATUSES)
+        visible.filter(status__in=OPEN_STATUSES)
         .select_related("category")
-        .prefetch_related("dispatches__agency")
         .order_by("priority", "-created_at")
     )
 
@@ -198,10 +200,12 @@ def incident_is_overdue(incident: Incident, now: datetime | None = None) -> bool
     )
 
 
-def incident_open_rows(now: datetime | None = None) -> list[dict[str, Any]]:
+def incident_open_rows(
+    visible: QuerySet[Incident] | None = None, now: datetime | None = None
+) -> list[dict[str, Any]]:
     now = now or timezone.now()
     rows = []
-    for incident in open_incidents():
+    for incident in open_incidents(visible):
         dispatches = list(incident.dispatches.all())
         rows.append(
             {
@@ -300,7 +304,7 @@ def dashboard_figures(now: datetime | None = None) -> dict[str, Any]:
             created_at__gte=week_since, is_test=False
         ).count(),
         "open_count": Incident.objects.filter(status__in=OPEN_STATUSES).count(),
-        "overdue_now": sum(1 for r in incident_open_rows(now) if r["overdue"]),
+        "overdue_now": sum(1 for r in incident_open_rows(now=now) if r["overdue"]),
     }
 
 
@@ -366,10 +370,6 @@ def active_agencies(*, exclude: Iterable[int] = ()) -> QuerySet[Agency]:
 
 def all_agencies() -> QuerySet[Agency]:
     return Agency.objects.all()
-
-
-def incident_timeline(incident: Incident) -> QuerySet[TimelineEntry]:
-    return incident.timeline.select_related("dispatch__agency").all()
 
 
 def past_blocks(limit: int = 50) -> QuerySet[NumberBlock]:

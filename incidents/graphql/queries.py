@@ -87,7 +87,7 @@ class IncidentType(graphene.ObjectType):
 
     @staticmethod
     def resolve_timeline(i: Incident, info: Any) -> list[TimelineEntry]:
-        return list(i.timeline.all())
+        return list(policies.visible_timeline(info.context.user, i))
 
 
 class IncidentQuery(graphene.ObjectType):

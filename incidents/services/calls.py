@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.services import tracking
-from core.rules import in_indonesia
+from core.rules import in_indonesia, plausible_time
 from incidents import aml
 from incidents.errors import OperationError
 from incidents.models import (
@@ -87,6 +87,10 @@ def pbx_event_record(
     external_id = external_id.strip()
     if not external_id or len(external_id) > 120:
         raise OperationError("call_id is required (at most 120 characters)", field="call_id")
+    if at is not None and not plausible_time(at):
+        # The API checks this too; a service caller (pbx_simulate, a script) must not
+        # reach the window arithmetic below with a year-0001 time either.
+        raise OperationError("'at' is outside the plausible years", field="at")
     at = at or timezone.now()
     caller = normalize_phone_field(caller_raw, "caller") if caller_raw else ""
     call = Call.objects.select_for_update().filter(external_id=external_id).first()
@@ -250,6 +254,11 @@ def aml_receive(*, location: aml.AmlLocation, channel: str) -> AmlReport:
         raise OperationError(
             "the AML message has no usable caller number, so it cannot be matched to a call",
             field="from" if channel == "sms" else "device_number",
+        )
+    if not plausible_time(location.position_time):
+        raise OperationError(
+            "the AML position time is outside the plausible years",
+            field="top" if channel == "sms" else "location_time",
         )
     # A degree of slack: a handset's fix off the coast is still a caller in Indonesia.
     if not in_indonesia(location.latitude, location.longitude, margin=1.0):

@@ -42,20 +42,27 @@ def pbx_credential_create(
         name=name, key_prefix=parts[1], key_hash=_hash_key(raw_key), created_by=actor
     )
     # The name and the public prefix only: never the key nor its hash.
-    record(actor=actor, action="pbx_key.created", target=cred,
-           after={"name": cred.name, "key_prefix": cred.key_prefix})
+    record(
+        actor=actor,
+        action="pbx_key.created",
+        target=cred,
+        after={"name": cred.name, "key_prefix": cred.key_prefix},
+    )
     logger.info("pbx.credential_created", extra={"credential": cred.pk})
     return cred, raw_key
 
 
 @transaction.atomic
-def pbx_credential_revoke(*, credential_id: int, actor: User) -> PbxCredential:
+def pbx_credential_revoke(*, credential_id: int, actor: User | None) -> PbxCredential:
     cred = lock_or_404(PbxCredential, credential_id, "PBX credential")
     if cred.revoked_at is None:
         with tracking(actor=actor, action="pbx_key.revoked", target=cred, fields=["revoked_at"]):
             cred.revoked_at = timezone.now()
             cred.save(update_fields=["revoked_at"])
-        logger.info("pbx.credential_revoked", extra={"credential": cred.pk, "by": actor.pk})
+        logger.info(
+            "pbx.credential_revoked",
+            extra={"credential": cred.pk, "by": actor.pk if actor else None},
+        )
     return cred
 
 

@@ -60,7 +60,7 @@ def incidents(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     listed = [
         {"incident": i, "overdue": i.is_open and selectors.incident_is_overdue(i, now)}
-        for i in rows.prefetch_related("dispatches")
+        for i in policies.with_visible_dispatches(request.user, rows)
     ]
     return render(request, "incidents/incident_list.html", {"rows": listed})
 
@@ -132,7 +132,9 @@ def _incident_json(incident: Incident, user: Any) -> dict[str, Any]:
 def _incident_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     user = request.user
     now = timezone.now()
-    dispatches = selectors.dispatch_rows(incident.dispatches.all(), now)
+    dispatches = selectors.dispatch_rows(
+        policies.visible_dispatches(user).filter(incident=incident).select_related("agency"), now
+    )
     active_agencies = {r.dispatch.agency_id for r in dispatches if r.dispatch.is_active}
     suggestion = [
         a for a in selectors.routing_suggestion(incident.category) if a.pk not in active_agencies
@@ -142,7 +144,7 @@ def _incident_context(request: HttpRequest, incident: Incident) -> dict[str, Any
     return {
         "incident": incident,
         "caller": selectors.display_caller(incident.caller, full=policies.sees_caller_number(user)),
-        "timeline": selectors.incident_timeline(incident),
+        "timeline": policies.visible_timeline(user, incident),
         "dispatch_rows": dispatches,
         "suggestion": suggestion,
         "agencies": selectors.active_agencies(exclude=active_agencies),
@@ -169,11 +171,13 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
         body = _incident_json(incident, request.user)
         body["timeline"] = [
             {"kind": e.kind, "at": e.at.isoformat(), "actor": e.actor_name, "data": e.data}
-            for e in incident.timeline.all()
+            for e in policies.visible_timeline(request.user, incident)
         ]
         body["dispatches"] = [
             {"id": d.pk, "agency": d.agency.code, "status": d.status, "version": d.version}
-            for d in incident.dispatches.select_related("agency")
+            for d in policies.visible_dispatches(request.user)
+            .filter(incident=incident)
+            .select_related("agency")
         ]
         return JsonResponse(body)
     return render(request, "incidents/incident_detail.html", _incident_context(request, incident))

@@ -23,7 +23,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import Role, User
 from billing.demo import seed_billing_demo
-from incidents.demo import DEMO_PBX_KEY, seed_tenant_demo
+from incidents.demo import demo_pbx_key, seed_tenant_demo
 from onboarding.demo import seed_onboarding_demo
 from onboarding.models import STAGE_ORDER, PemdaOnboarding, Stage, StageTransition
 from onboarding.services import TENANT_STATUS_FOR_STAGE
@@ -282,7 +282,12 @@ def seed_demo(*, provision: bool = True) -> DemoSummary:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps(
-            {"password": DEMO_PASSWORD, "pbx_key": DEMO_PBX_KEY, "accounts": credentials},
+            {
+                "password": DEMO_PASSWORD,
+                # One key per Pemda: a key works on its own Pemda's host only.
+                "pbx_keys": {slug: demo_pbx_key(slug) for slug in DEMO_TENANT_SLUGS},
+                "accounts": credentials,
+            },
             indent=2,
         ),
         encoding="utf-8",

@@ -16,7 +16,7 @@ from accounts.invitations import InvitationInvalid, invitation_create
 from accounts.models import User
 from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
 from incidents.aml import AmlError
-from incidents.demo import DEMO_PBX_KEY
+from incidents.demo import demo_pbx_key
 from incidents.errors import OperationError
 from incidents.models import AmlReport, Call, PbxEvent
 from onboarding.services import MissingEvidence, OnboardingError, StageError, VersionConflict
@@ -76,7 +76,7 @@ def test_validation_error_families_keep_behaving_as_validation_errors():
 
 def _pbx(client: Client, path: str, body) -> object:
     return client.post(path, data=json.dumps(body), content_type="application/json",
-                       HTTP_AUTHORIZATION=f"Bearer {DEMO_PBX_KEY}")
+                       HTTP_AUTHORIZATION=f"Bearer {demo_pbx_key('dairi')}")
 
 
 def _counts(tenant):

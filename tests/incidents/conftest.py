@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django_tenants.utils import schema_context
 
-from incidents.demo import DEMO_PBX_KEY
+from incidents.demo import demo_pbx_key
 
 
 def in_schema(tenant: Any, fn: Callable[[], Any]) -> Any:
@@ -38,7 +38,9 @@ def as_user(client_for, tenant_user) -> Callable[[Any, str], Client]:
     return make
 
 
-def pbx_post(client: Client, path: str, body: Any, key: str = DEMO_PBX_KEY, **extra: Any):
+def pbx_post(client: Client, path: str, body: Any, key: str | None = None, **extra: Any):
+    """POST as a PBX; the key defaults to Dairi's demo key (tenant_a)."""
+    key = demo_pbx_key("dairi") if key is None else key
     data = body if isinstance(body, str | bytes) else json.dumps(body)
     return client.post(
         path, data=data, content_type=extra.pop("content_type", "application/json"),

@@ -12,7 +12,7 @@ import requests
 from django_tenants.utils import schema_context
 from siaga112.demo import DEMO_PASSWORD
 
-from incidents.demo import DEMO_PBX_KEY
+from incidents.demo import demo_pbx_key
 from incidents.models import Call, Incident, TimelineEntry
 
 
@@ -29,7 +29,7 @@ def _login(browser, base, username):
 def _pbx(port, body):
     response = requests.post(
         f"http://127.0.0.1:{port}/api/pbx/events/", json=body, timeout=10,
-        headers={"Host": f"dairi.localhost:{port}", "Authorization": f"Bearer {DEMO_PBX_KEY}"},
+        headers={"Host": f"dairi.localhost:{port}", "Authorization": f"Bearer {demo_pbx_key('dairi')}"},
     )
     assert response.status_code == 200, response.text
     return response.json()

@@ -3,14 +3,16 @@ attaching AML by number and time window, blocked numbers, bad input."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from incidents.demo import DEMO_PBX_KEY
+from incidents.demo import demo_pbx_key, seed_tenant_demo
 from incidents.models import AmlReport, Call, NumberBlock, PbxEvent
 from incidents.services import pbx
 
@@ -47,6 +49,39 @@ def test_the_key_of_one_pemda_is_refused_by_another(tenant_a, tenant_b, client_f
     before = _counts(tenant_b)
     r = pbx_post(client_for(tenant_b), "/api/pbx/events/",
                  {"event": "ringing", "call_id": _id(), "caller": "081260001000"}, key=raw)
+    assert r.status_code == 401
+    assert _counts(tenant_b) == before
+
+
+def test_each_demo_pemda_has_its_own_pbx_key(tenant_a, tenant_b, client_for, settings):
+    dairi, sidoarjo = demo_pbx_key("dairi"), demo_pbx_key("sidoarjo")
+    assert dairi != sidoarjo and dairi.split("_")[1] != sidoarjo.split("_")[1]
+    body = {"event": "ringing", "call_id": _id(), "caller": "081260001000"}
+    before = _counts(tenant_b)
+    r = pbx_post(client_for(tenant_b), "/api/pbx/events/", body, key=dairi)
+    assert r.status_code == 401 and r.json()["field"] == "Authorization"
+    assert pbx_post(client_for(tenant_a), "/api/pbx/aml/", {"sms": "x"}, key=sidoarjo).status_code == 401
+    assert _counts(tenant_b) == before
+    # Each key works on its own Pemda's host.
+    assert pbx_post(client_for(tenant_b), "/api/pbx/events/", body, key=sidoarjo).status_code == 200
+    assert pbx_post(client_for(tenant_a), "/api/pbx/events/", dict(body, call_id=_id()),
+                    key=dairi).status_code == 200
+    # The demo writes every Pemda's own key where `make demo` tells users to look.
+    written = json.loads((Path(settings.VAR_DIR) / "demo-credentials.json").read_text())
+    assert written["pbx_keys"] == {"dairi": dairi, "sidoarjo": sidoarjo}
+    assert "pbx_key" not in written
+
+
+def test_seeding_revokes_the_retired_shared_demo_key(tenant_b, client_for):
+    shared = "pbx_demo112_Siaga112-demo-pbx-key-not-for-production"
+    with schema_context(tenant_b.schema_name):
+        pbx.pbx_credential_create(name="Old demo PBX", actor=None, raw_key=shared)
+    body = {"event": "ringing", "call_id": _id(), "caller": "081260001000"}
+    assert pbx_post(client_for(tenant_b), "/api/pbx/events/", body, key=shared).status_code == 200
+    with schema_context(tenant_b.schema_name):
+        seed_tenant_demo(tenant_b)
+    before = _counts(tenant_b)
+    r = pbx_post(client_for(tenant_b), "/api/pbx/events/", dict(body, call_id=_id()), key=shared)
     assert r.status_code == 401
     assert _counts(tenant_b) == before
 
@@ -134,7 +169,7 @@ def test_aml_before_the_call_is_kept_and_attached_when_it_rings(tenant_a, client
     https = {"v": "3", "device_number": "+6281260004004", "location_latitude": "2.7502",
              "location_longitude": "98.3201", "location_accuracy": "25", "location_source": "wifi",
              "location_time": str(int(now.timestamp() * 1000))}
-    r = c.post("/api/pbx/aml/", https, HTTP_AUTHORIZATION=f"Bearer {DEMO_PBX_KEY}")
+    r = c.post("/api/pbx/aml/", https, HTTP_AUTHORIZATION=f"Bearer {demo_pbx_key('dairi')}")
     assert r.status_code == 202 and r.json()["attached"] is False
     call_id = _id()
     pbx_post(c, "/api/pbx/events/", {"event": "ringing", "call_id": call_id,
@@ -179,14 +214,47 @@ def test_aml_with_missing_fields_is_refused(tenant_a, client_for, body, field):
     assert _counts(tenant_a) == before
 
 
-def test_aml_as_plain_text(tenant_a, client_for):
+def test_aml_sms_as_form_fields_with_the_number_in_the_body(tenant_a, client_for):
     now = datetime.now(UTC).replace(microsecond=0)
-    r = pbx_post(client_for(tenant_a), "/api/pbx/aml/?from=081260006006",
-                 SMS.format(top=f"{now:%Y%m%d%H%M%S}"), content_type="text/plain")
-    assert r.status_code == 202
+    r = client_for(tenant_a).post(
+        "/api/pbx/aml/", {"sms": SMS.format(top=f"{now:%Y%m%d%H%M%S}"), "from": "081260006006"},
+        HTTP_AUTHORIZATION=f"Bearer {demo_pbx_key('dairi')}")
+    assert r.status_code == 202, r.content
     with schema_context(tenant_a.schema_name):
         report = AmlReport.objects.get(pk=r.json()["stored"])
         assert (report.caller, report.channel, report.latitude) == ("+6281260006006", "sms", 2.7441)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "content_type", "field"),
+    [
+        # The formerly documented form: the number in the URL.
+        ("/api/pbx/aml/?from=%2B6281260006006", "{sms}", "text/plain", "from"),
+        ("/api/pbx/aml/?from=081260006006", {"sms": "{sms}"}, "application/json", "from"),
+        ("/api/pbx/aml/?device_number=081260006006", {"location_latitude": "2.7"},
+         "application/json", "device_number"),
+        ("/api/pbx/events/?caller=081260006006", {"event": "ringing", "call_id": "q1"},
+         "application/json", "caller"),
+        # Even with the number in the body, a number in the URL is refused.
+        ("/api/pbx/aml/?from=081260006006", {"sms": "{sms}", "from": "081260006006"},
+         "application/json", "from"),
+        # A bare SMS has no room for the number.
+        ("/api/pbx/aml/", "{sms}", "text/plain", "from"),
+    ],
+)
+def test_caller_numbers_in_the_url_are_refused(tenant_a, client_for, path, body, content_type, field):
+    now = datetime.now(UTC).replace(microsecond=0)
+    sms = SMS.format(top=f"{now:%Y%m%d%H%M%S}")
+    if isinstance(body, str):
+        body = body.format(sms=sms)
+    else:
+        body = {k: (v.format(sms=sms) if v == "{sms}" else v) for k, v in body.items()}
+    before = _counts(tenant_a)
+    r = pbx_post(client_for(tenant_a), path, body, content_type=content_type)
+    assert r.status_code == 400, r.content
+    assert r.json()["field"] == field and "body" in r.json()["error"]
+    assert "6006" not in r.json()["error"]
+    assert _counts(tenant_a) == before
 
 
 def test_blocked_number_ringing_is_answered_blocked_and_counted(tenant_a, client_for, as_user):
@@ -206,3 +274,63 @@ def test_blocked_number_ringing_is_answered_blocked_and_counted(tenant_a, client
         assert Call.objects.get(external_id=call_id).blocked is True
     # It does not ring on the consoles.
     assert "+6281260007007" not in as_user(tenant_a, "operator1").get("/console/calls/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"sms": SMS.format(top="00010101000000"), "from": "081260001000"}, "top"),
+        ({"sms": SMS.format(top="99991231235959"), "from": "081260001000"}, "top"),
+        ({"sms": SMS.format(top="19991231235959"), "from": "081260001000"}, "top"),
+        ({"device_number": "081260001000", "location_latitude": "2.7", "location_longitude": "98.3",
+          "location_accuracy": "10", "location_time": "99991231235959"}, "location_time"),
+        ({"device_number": "081260001000", "location_latitude": "2.7", "location_longitude": "98.3",
+          "location_accuracy": "10", "location_time": "00010101000000"}, "location_time"),
+        ({"device_number": "081260001000", "location_latitude": "2.7", "location_longitude": "98.3",
+          "location_accuracy": "10", "location_time": 9999999999999}, "location_time"),
+        ({"device_number": "081260001000", "location_latitude": "2.7", "location_longitude": "98.3",
+          "location_accuracy": "10", "location_time": "0"}, "location_time"),
+    ],
+)
+def test_aml_with_an_out_of_range_time_is_a_400_naming_the_field(tenant_a, client_for, body, field):
+    before = _counts(tenant_a)
+    r = pbx_post(client_for(tenant_a), "/api/pbx/aml/", body)
+    assert r.status_code == 400, r.content
+    assert r.json()["field"] == field and "2000-2099" in r.json()["error"]
+    assert _counts(tenant_a) == before
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        "0001-01-01T00:00:00+07:00",
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-12:00",
+        "9999-12-31T23:59:59+00:00",
+        "1999-12-31T23:59:59+07:00",
+        "2026-02-30T10:00:00+07:00",
+        "2026-01-01T25:00:00+07:00",
+        "2026-01-01T10:00:00+99:00",
+        "2026-01-01T10:00:00+07:00" + "9" * 5000,
+    ],
+)
+def test_pbx_event_with_an_impossible_time_is_a_400_naming_at(tenant_a, client_for, at):
+    before = _counts(tenant_a)
+    r = pbx_post(client_for(tenant_a), "/api/pbx/events/",
+                 {"event": "ringing", "call_id": _id(), "caller": "081260001000", "at": at})
+    assert r.status_code == 400, r.content
+    assert r.json()["field"] == "at" and len(r.json()["error"]) < 200
+    assert _counts(tenant_a) == before
+
+
+def test_a_later_event_with_an_impossible_time_changes_nothing(tenant_a, client_for):
+    c = client_for(tenant_a)
+    call_id = _id()
+    assert pbx_post(c, "/api/pbx/events/", {"event": "ringing", "call_id": call_id,
+                                            "caller": "081260001000"}).status_code == 200
+    before = _counts(tenant_a)
+    for event in ("answered", "ended"):
+        r = pbx_post(c, "/api/pbx/events/",
+                     {"event": event, "call_id": call_id, "at": "0001-01-01T00:00:00+07:00"})
+        assert r.status_code == 400 and r.json()["field"] == "at"
+    assert _counts(tenant_a) == before

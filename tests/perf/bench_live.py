@@ -36,7 +36,7 @@ def pbx_key() -> str:
     from pathlib import Path
 
     credentials = Path(__file__).resolve().parents[2] / "var" / "demo-credentials.json"
-    return str(json.loads(credentials.read_text())["pbx_key"])
+    return str(json.loads(credentials.read_text())["pbx_keys"]["dairi"])
 
 
 def post_event(event: str, call_id: str, caller: str) -> None:

@@ -1,7 +1,7 @@
 """Play the PBX in the demo: `siaga112 pbx_simulate dairi --caller 081234567890 [--aml]`.
 
 Posts a ringing event (and optionally an AML position, answered, ended) to
-http://<slug>.<base domain>:<port>/api/pbx/... with the demo PBX key."""
+http://<slug>.<base domain>:<port>/api/pbx/... with that Pemda's demo PBX key."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import requests
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.demo import DEMO_PBX_KEY
+from incidents.demo import demo_pbx_key
 
 
 class Command(BaseCommand):
@@ -31,7 +31,8 @@ class Command(BaseCommand):
         parser.add_argument("--end", action="store_true", help="also send 'ended'")
         parser.add_argument("--call-id", default="", help="PBX call id (default: random)")
         parser.add_argument("--port", default="", help="web port (default: the demo's)")
-        parser.add_argument("--key", default=DEMO_PBX_KEY)
+        parser.add_argument("--key", default="",
+                            help="PBX key (default: the demo key of this Pemda)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         port = str(opts["port"] or settings.SIAGA112.get("PUBLIC_PORT") or "")
@@ -41,7 +42,8 @@ class Command(BaseCommand):
         # loopback address and name the Pemda in the Host header.
         address = f"127.0.0.1:{port or 80}" if settings.BASE_DOMAIN == "localhost" else host
         base = f"{scheme}://{address}"
-        headers = {"Authorization": f"Bearer {opts['key']}", "Host": host}
+        key = opts["key"] or demo_pbx_key(opts["slug"])
+        headers = {"Authorization": f"Bearer {key}", "Host": host}
         call_id = opts["call_id"] or f"sim-{uuid.uuid4().hex[:12]}"
         now = datetime.now(UTC)
 
