@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -104,7 +105,13 @@ class PrivatePostgres:
 def source_url_of(settings_dict: dict[str, object]) -> str:
     port = settings_dict.get("PORT") or 5432
     password = settings_dict.get("PASSWORD") or ""
-    return (f"postgresql://{settings_dict['USER']}:{password}@{settings_dict['HOST']}:{port}/"
+    host = str(settings_dict["HOST"])
+    if host.startswith("/"):
+        # The embedded PostgreSQL listens on a socket in its data directory (no server on
+        # 127.0.0.1): the same URL form the settings read for it.
+        return (f"postgresql://{settings_dict['USER']}:{password}@/{settings_dict['NAME']}"
+                f"?host={quote(host, safe='/')}")
+    return (f"postgresql://{settings_dict['USER']}:{password}@{host}:{port}/"
             f"{settings_dict['NAME']}")
 
 

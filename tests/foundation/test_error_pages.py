@@ -18,6 +18,8 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client
 
+from .private_servers import source_url_of
+
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = "tests.foundation.urls_error_probe"
 TECHNICAL = ("Traceback", "URLconf", "urlpatterns", "ROOT_URLCONF", "SECRET_KEY", "DATABASES",
@@ -149,9 +151,7 @@ def test_the_demo_server_shows_no_technical_pages_and_still_serves_assets(commit
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env["SIAGA112_DEBUG_PAGES"] = "1"  # a developer's shell; the demo overrides it
     demo_environment(env)
-    db = connection.settings_dict
-    env["DATABASE_URL"] = (f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:"
-                           f"{db['PORT'] or 5432}/{db['NAME']}")
+    env["DATABASE_URL"] = source_url_of(connection.settings_dict)
     port = _free_port()
     server = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "siaga112.cli", "runserver", f"127.0.0.1:{port}", "--noreload"],
