@@ -31,8 +31,9 @@ from reporting.periods import Period
 
 PRANK_TYPES = ("prank", "ghost")
 
-CALL_SUMMARY_SQL = """
-SELECT
+# The call counts, defined once: the per-Pemda page and the daily rollups behind the
+# national figures must count a call the same way, or the two would disagree.
+CALL_COUNT_COLUMNS = """
   count(*) AS calls,
   count(*) FILTER (WHERE blocked) AS blocked,
   count(*) FILTER (WHERE NOT blocked) AS offered,
@@ -43,6 +44,11 @@ SELECT
     AS within_10,
   count(*) FILTER (WHERE NOT blocked AND answered_at <= ringing_at + interval '20 seconds')
     AS within_20,
+"""
+
+CALL_SUMMARY_SQL = """
+SELECT
+""" + CALL_COUNT_COLUMNS.lstrip("\n") + """\
   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - ringing_at))
     FILTER (WHERE NOT blocked) AS answer_p50,
   percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - ringing_at))

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from reporting.kpis import CALL_COUNT_COLUMNS
 from reporting.models import (
     ANSWER_EDGES,
     BUCKETS,
@@ -69,16 +70,7 @@ UNION SELECT (dispatched_at AT TIME ZONE %(tz)s)::date FROM incidents_dispatch
 
 DAY_CALLS_SQL = """
 SELECT (ringing_at AT TIME ZONE %(tz)s)::date AS day,
-  count(*) AS calls,
-  count(*) FILTER (WHERE blocked) AS blocked,
-  count(*) FILTER (WHERE NOT blocked) AS offered,
-  count(*) FILTER (WHERE NOT blocked AND answered_at IS NOT NULL) AS answered,
-  count(*) FILTER (WHERE state = 'missed') AS missed,
-  count(*) FILTER (WHERE call_type IN ('prank', 'ghost')) AS prank_ghost,
-  count(*) FILTER (WHERE NOT blocked AND answered_at <= ringing_at + interval '10 seconds')
-    AS within_10,
-  count(*) FILTER (WHERE NOT blocked AND answered_at <= ringing_at + interval '20 seconds')
-    AS within_20,
+""" + CALL_COUNT_COLUMNS.lstrip("\n") + """\
   coalesce(sum(extract(epoch FROM answered_at - ringing_at)) FILTER (WHERE NOT blocked), 0)
     AS answer_sum
 FROM incidents_call
