@@ -75,11 +75,13 @@ class DomainError(Exception):
         """graphql-core copies this onto the GraphQL error it wraps us in."""
         return {"code": self.error_code(), "field": self.error_field() or None}
 
-    def as_json(self) -> dict[str, str]:
-        """The JSON error body. Flat on purpose: `error` (the message) and `field`
-        are what PBX and console clients have read since the first API; `code`
-        is the machine-readable addition."""
-        body = {"error": self.error_message(), "code": self.error_code()}
+    def as_json(self) -> dict[str, str | int]:
+        """The JSON error body, the same shape as every other error the platform
+        answers (`siaga112.error_pages`): `error` (the message), `code`, `status`,
+        and `field` when one field is at fault. Flat on purpose: `error` and
+        `field` are what PBX and console clients have read since the first API."""
+        body: dict[str, str | int] = {"error": self.error_message(), "code": self.error_code(),
+                                      "status": self.error_status()}
         field = self.error_field()
         if field:
             body["field"] = field

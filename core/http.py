@@ -2,8 +2,9 @@
 
 `DomainErrorMiddleware.process_exception` catches a DomainError no view
 handled: API clients (a path under /api/, `Accept: application/json` or a JSON
-body) get `{"error": message, "code": ..., "field": ...}` with the error's
-status; htmx requests the message as text, so the console can show it in
+body) get `{"error": message, "code", "status", "field"}`, the shape of every
+JSON error the platform answers (`siaga112.error_pages` writes the same for
+404s, 429s and outages); htmx requests the message as text, so the console can show it in
 place; browsers a page in the site's layout. A view that wants to answer an
 error itself (re-render its form) still catches it first.
 """
@@ -21,7 +22,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
-from core.errors import DomainError, Invalid
+from core.errors import DomainError, Forbidden, Invalid
 
 ViewFn = Callable[..., HttpResponse]
 
@@ -93,8 +94,8 @@ def allowed(check: Callable[[Any], bool], *, denied_template: str) -> Callable[[
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not check(request.user):
                 if wants_json(request):
-                    return JsonResponse({"error": gettext("Your role may not do this.")},
-                                        status=403)
+                    refusal = Forbidden(gettext("Your role may not do this."))
+                    return JsonResponse(refusal.as_json(), status=403)
                 return render(request, denied_template, status=403)
             return view(request, *args, **kwargs)
 

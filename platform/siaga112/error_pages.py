@@ -37,6 +37,19 @@ API_MESSAGES = {
     500: "internal error; it has been recorded",
     503: "service briefly unavailable; retry after the given number of seconds",
 }
+# The machine-readable `code`, named as core.errors names a DomainError's, so an API
+# client reads one shape and one vocabulary whichever layer refused it.
+API_CODES = {
+    400: "invalid",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "internal",
+    503: "unavailable",
+}
 # The same sentences as the pages' titles (frontend/locale), for htmx requests.
 HTMX_MESSAGES = {
     400: _("Bad request"),
@@ -66,7 +79,7 @@ def error_response(
                                 status=status, content_type="text/plain; charset=utf-8")
     elif wants_json(request):
         body: dict[str, object] = {"error": message or API_MESSAGES.get(status, "error"),
-                                   "status": status}
+                                   "code": API_CODES.get(status, "error"), "status": status}
         if retry_after is not None:
             body["retry_after"] = retry_after
         response = JsonResponse(body, status=status)

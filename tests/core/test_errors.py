@@ -58,7 +58,8 @@ def test_validation_error_families_keep_behaving_as_validation_errors():
     error = ReferralError("Write a note for the other Pemda.", code="note")
     assert isinstance(error, ValidationError)
     assert error.messages == ["Write a note for the other Pemda."] and error.code == "note"
-    assert error.as_json() == {"error": "Write a note for the other Pemda.", "code": "note"}
+    assert error.as_json() == {"error": "Write a note for the other Pemda.", "code": "note",
+                              "status": 400}
     # The list form ValidationError also takes still works (no stray `message`).
     several = OutboxError(["one", "two"])
     assert several.messages == ["one", "two"] and not hasattr(several, "message")
@@ -68,7 +69,7 @@ def test_validation_error_families_keep_behaving_as_validation_errors():
     # AmlError is still the ValueError the parsers' callers catch.
     assert isinstance(AmlError("bad", ("lt", "lg")), ValueError)
     assert AmlError("bad", ("lt", "lg")).as_json() == {
-        "error": "bad", "code": "aml_invalid", "field": "lt,lg"}
+        "error": "bad", "code": "aml_invalid", "status": 400, "field": "lt,lg"}
 
 
 # --- JSON for API clients --------------------------------------------------------------
@@ -117,6 +118,7 @@ def test_a_json_client_on_a_page_gets_json_too(tenant_a):
     assert response.json() == {
         "error": "Tautan undangan ini tidak sah, sudah dipakai, atau kedaluwarsa.",
         "code": "invitation_invalid",
+        "status": 404,
     }
 
 
@@ -209,3 +211,16 @@ def test_graphql_maps_every_family_member_never_a_500(client_for, make_user, mon
         assert response.status_code == 200, response.content
         error = response.json()["errors"][0]
         assert {k: error[k] for k in ("message", "extensions")} == expected
+
+
+@pytest.mark.django_db
+def test_every_json_error_has_one_shape(tenant_a):
+    """A client reads the same keys whether the router (no such path), the
+    throttle, or a service (no such incident) refused it."""
+    client = Client(HTTP_HOST="dairi.localhost")
+    routed = client.get("/api/no-such-thing/")
+    invite = client.get("/accounts/invite/not-a-token/", HTTP_ACCEPT="application/json")
+    assert routed.status_code == invite.status_code == 404
+    assert set(routed.json()) == set(invite.json()) == {"error", "code", "status"}
+    assert (routed.json()["code"], invite.json()["code"]) == ("not_found", "invitation_invalid")
+    assert routed.json()["status"] == invite.json()["status"] == 404

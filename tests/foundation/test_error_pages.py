@@ -63,7 +63,7 @@ def test_english_chosen_with_the_switch_comes_first():
 def test_api_clients_get_json_not_a_page():
     response = Client(HTTP_HOST="dairi.localhost").get("/api/pbx/nothing/")
     assert response.status_code == 404
-    assert response.json() == {"error": "not found", "status": 404}
+    assert response.json() == {"error": "not found", "code": "not_found", "status": 404}
 
 
 @pytest.mark.django_db

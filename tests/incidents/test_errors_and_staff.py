@@ -24,7 +24,8 @@ def test_a_missing_incident_is_the_branded_404_for_browsers_json_and_htmx(tenant
 
     answer = operator.get("/incidents/999999/", HTTP_ACCEPT="application/json")
     assert answer.status_code == 404
-    assert answer.json() == {"error": "Kejadian tidak ditemukan.", "code": "not_found"}
+    assert answer.json() == {"error": "Kejadian tidak ditemukan.", "code": "not_found",
+                             "status": 404}
 
     htmx = operator.get("/incidents/999999/live/", HTTP_HX_REQUEST="true")
     assert htmx.status_code == 404 and htmx["Content-Type"].startswith("text/plain")
@@ -38,7 +39,8 @@ def test_a_service_404_and_a_missing_dispatch_answer_json_not_a_page(tenant_a, a
     admin = as_user(tenant_a, "admin")
     category = admin.post("/manage/categories/", {"name": "x"}, HTTP_ACCEPT="application/json")
     assert category.status_code == 404
-    assert category.json() == {"error": "Kategori tidak ditemukan.", "code": "not_found"}
+    assert category.json() == {"error": "Kategori tidak ditemukan.", "code": "not_found",
+                               "status": 404}
     revoke = admin.post("/manage/pbx/999999/revoke/")  # a service's lock_or_404
     assert revoke.status_code == 404 and "navbar" in revoke.content.decode()
 
@@ -90,7 +92,8 @@ def test_a_referral_refusal_flows_with_its_own_message_and_status(tenant_a, tena
     referral = Referral.objects.get(from_schema=tenant_a.schema_name, source_incident_id=incident_id)
     declined = post_json(sda_op, f"/referrals/{referral.pk}/decline/", {"reason": ""})
     assert declined.status_code == 400
-    assert declined.json() == {"error": "Tuliskan catatan untuk Pemda lainnya.", "code": "note"}
+    assert declined.json() == {"error": "Tuliskan catatan untuk Pemda lainnya.", "code": "note",
+                               "status": 400}
     referral.refresh_from_db()
     assert referral.status == "sent"
 
