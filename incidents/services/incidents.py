@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.models import User
-from core.errors import Conflict
+from core.errors import Conflict, Invalid
 from core.rules import INDONESIA_LAT, INDONESIA_LNG
 from incidents.errors import OperationError
 from incidents.models import (
@@ -24,6 +24,7 @@ from incidents.models import (
     Incident,
     IncidentSettings,
     IncidentStatus,
+    Priority,
 )
 from incidents.selectors import incident_duplicates
 from incidents.services.common import (
@@ -255,11 +256,22 @@ def incident_attach_call(*, incident_id: int, call_id: int, actor: User) -> Inci
 
 
 @transaction.atomic
-def incident_close(*, incident_id: int, actor: User, note: str = "") -> Incident:
+def incident_close(
+    *, incident_id: int, actor: User, note: str = "", confirm_undispatched: bool = False
+) -> Incident:
     incident = lock_or_404(Incident, incident_id, "incident")
     if incident.status == IncidentStatus.CLOSED:
         raise OperationError(
             _("%(ref)s is already closed.") % {"ref": incident.reference}, status=409
+        )
+    # A critical incident nobody was ever sent to is most often a mis-click on the
+    # wrong row at 3 a.m.; closing it must be a decision, stated, not an accident.
+    if (incident.priority == Priority.CRITICAL and not confirm_undispatched
+            and not incident.dispatches.exists()):
+        raise Invalid(
+            _("%(ref)s is critical and no unit was ever dispatched. Tick the confirmation "
+              "to close it anyway.") % {"ref": incident.reference},
+            field="confirm_undispatched", code="confirm_required",
         )
     now = timezone.now()
     for dispatch in incident.dispatches.select_for_update().filter(status__in=ACTIVE_DISPATCH):

@@ -156,7 +156,8 @@ def _incident_context(request: HttpRequest, incident: Incident) -> dict[str, Any
         "responder_agency": policies.responder_agency(user),
         "outcomes": Outcome.choices,
         "calls": incident.calls.all(),
-        "age_seconds": int((now - incident.created_at).total_seconds()),
+        # A closed incident's clock stopped when it was closed.
+        "age_seconds": int(((incident.closed_at or now) - incident.created_at).total_seconds()),
         "unlinked_calls": (
             selectors.my_active_calls(user) if policies.can_take_calls(user) else []
         ),
@@ -210,6 +211,7 @@ def incident_close(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = policies.access_incident(request.user, incident_id)
     data = post_data(request)
     incident_services.incident_close(
-        incident_id=incident.pk, actor=acting_user(request), note=str(data.get("note", ""))
+        incident_id=incident.pk, actor=acting_user(request), note=str(data.get("note", "")),
+        confirm_undispatched=str(data.get("confirm_undispatched", "")) in ("1", "on", "true"),
     )
     return done(request, reverse("incident", args=[incident.pk]))
