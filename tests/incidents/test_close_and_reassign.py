@@ -120,3 +120,18 @@ def test_reassign_has_no_default_agency_and_names_agencies_not_codes(tenant_a, a
     with schema_context(tenant_a.schema_name):
         codes = set(Agency.objects.values_list("code", flat=True))
     assert not codes & {label.strip() for _, label in options}
+
+
+def test_after_a_dispatch_no_suggestion_has_focus_or_the_highlight(tenant_a, as_user):
+    operator = as_user(tenant_a, "operator1")
+    incident_id = _new_incident(operator, "focus-after-dispatch", "fire")
+    before = operator.get(f"/incidents/{incident_id}/").content.decode()
+    suggestion = re.search(r'<form[^>]*id="suggestion".*?</form>', before, re.S).group(0)
+    assert suggestion.count("autofocus") == 1 and "btn-danger" in suggestion
+
+    first = re.search(r'name="agency" value="(\d+)"', suggestion).group(1)
+    assert operator.post(f"/incidents/{incident_id}/dispatch/", {"agency": first}).status_code == 302
+    after = operator.get(f"/incidents/{incident_id}/").content.decode()
+    suggestion = re.search(r'<form[^>]*id="suggestion".*?</form>', after, re.S).group(0)
+    assert "autofocus" not in suggestion and "btn-danger" not in suggestion
+    assert f'value="{first}"' not in suggestion  # the OPD already sent is not offered again
