@@ -17,6 +17,7 @@ from incidents.services.incidents import IncidentInput, incident_create
 from referrals.selectors import inbox_for, neighbour_tenants
 from referrals.services import referral_accept, referral_decline, referral_send
 from tenants.db import current_schema
+from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +105,9 @@ def referral_incident_accept(*, referral_id: int, actor: User, is_test: bool) ->
         actor=actor,
         data={
             "from": referral.from_schema,
+            # The timeline shows people the Pemda's name, never its schema.
+            "from_name": Tenant.objects.filter(schema_name=referral.from_schema)
+            .values_list("name", flat=True).first() or "",
             "reference": payload.get("reference", ""),
             "referral": referral_id,
         },

@@ -8,6 +8,7 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 
 from incidents import selectors
+from incidents.models import IncidentStatus
 
 register = template.Library()
 
@@ -54,6 +55,15 @@ _KINDS = {
     "referred": _("referred to a neighbouring Pemda"),
     "referral_received": _("referral received"),
 }
+
+
+@register.filter
+def status_label(code: str) -> str:
+    """An incident status as people read it; an unknown code is shown as stored."""
+    try:
+        return str(IncidentStatus(code).label)
+    except ValueError:
+        return str(code)
 
 
 @register.filter

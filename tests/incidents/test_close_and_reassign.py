@@ -135,3 +135,24 @@ def test_after_a_dispatch_no_suggestion_has_focus_or_the_highlight(tenant_a, as_
     suggestion = re.search(r'<form[^>]*id="suggestion".*?</form>', after, re.S).group(0)
     assert "autofocus" not in suggestion and "btn-danger" not in suggestion
     assert f'value="{first}"' not in suggestion  # the OPD already sent is not offered again
+
+
+def test_the_timeline_names_statuses_and_agencies_never_codes(tenant_a, as_user):
+    supervisor = as_user(tenant_a, "supervisor")
+    operator = as_user(tenant_a, "operator1")
+    incident_id = _new_incident(operator, "timeline-words", "fire")
+    with schema_context(tenant_a.schema_name):
+        damkar, polres = (Agency.objects.get(code=c) for c in ("damkar", "polres"))
+    operator.post(f"/incidents/{incident_id}/dispatch/", {"agency": damkar.pk})
+    with schema_context(tenant_a.schema_name):
+        dispatch_id = Incident.objects.get(pk=incident_id).dispatches.get().pk
+    supervisor.post(f"/dispatches/{dispatch_id}/reassign/", {"agency": polres.pk})
+    supervisor.post(f"/incidents/{incident_id}/close/", {"note": "selesai"})
+
+    live = supervisor.get(f"/incidents/{incident_id}/live/").content.decode()
+    timeline = re.search(r'<ol[^>]*id="timeline">(.*?)</ol>', live, re.S).group(1)
+    text = re.sub(r"<[^>]+>", " ", timeline)
+    for raw in ("open →", "→ dispatched", "→ closed", " damkar", " polres", " psc119"):
+        assert raw not in text, (raw, text)
+    assert "Terbuka → Diteruskan" in text and "→ Ditutup" in text, text
+    assert damkar.name in text and f"→ {polres.name}" in text
