@@ -8,7 +8,7 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 
 from incidents import selectors
-from incidents.models import IncidentStatus
+from incidents.models import CallType, IncidentStatus
 
 register = template.Library()
 
@@ -62,6 +62,16 @@ def status_label(code: str) -> str:
     """An incident status as people read it; an unknown code is shown as stored."""
     try:
         return str(IncidentStatus(code).label)
+    except ValueError:
+        return str(code)
+
+
+@register.filter
+def call_type_label(code: str) -> str:
+    if code == "unclassified":  # the handover's key for calls nobody classified
+        return str(_("Unclassified"))
+    try:
+        return str(CallType(code).label)
     except ValueError:
         return str(code)
 

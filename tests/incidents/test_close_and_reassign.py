@@ -156,3 +156,21 @@ def test_the_timeline_names_statuses_and_agencies_never_codes(tenant_a, as_user)
         assert raw not in text, (raw, text)
     assert "Terbuka → Diteruskan" in text and "→ Ditutup" in text, text
     assert damkar.name in text and f"→ {polres.name}" in text
+
+
+def test_the_handover_names_call_types_in_words(tenant_a, as_user):
+    from django.utils import timezone
+
+    from incidents.models import Call
+
+    with schema_context(tenant_a.schema_name):
+        for n, kind in enumerate(("emergency", "prank", "")):
+            Call.objects.create(external_id=f"handover-words-{n}", caller="+6281234560001",
+                                call_type=kind, state="ended", ringing_at=timezone.now(),
+                                is_test=False)
+    page = as_user(tenant_a, "supervisor").get("/supervisor/handover/?hours=12").content.decode()
+    line = re.search(r"Panggilan per jenis:([^<]*)", page)
+    assert line, page[:300]
+    words = line.group(1)
+    assert "Darurat 1" in words and "Iseng" in words and "Belum diklasifikasi 1" in words, words
+    assert "emergency" not in words and "unclassified" not in words, words
