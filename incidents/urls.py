@@ -20,6 +20,7 @@ urlpatterns = [
     path("incidents/<int:incident_id>/close/", incidents.incident_close, name="close"),
     path("incidents/<int:incident_id>/refer/", referring.incident_refer, name="refer"),
     path("dispatches/<int:dispatch_id>/advance/", dispatching.dispatch_advance, name="advance"),
+    path("dispatches/<int:dispatch_id>/no-unit/", dispatching.dispatch_no_unit, name="no_unit"),
     path("dispatches/<int:dispatch_id>/reassign/", dispatching.dispatch_reassign, name="reassign"),
     path("opd/", consoles.opd_console, name="opd"),
     path("opd/dispatches/", consoles.opd_dispatches, name="opd_dispatches"),

@@ -279,6 +279,46 @@ def dispatch_reassign(*, dispatch_id: int, agency_id: Any, actor: User) -> Dispa
     return new
 
 
+NO_UNIT = "no_unit"
+
+
+@transaction.atomic
+def dispatch_no_unit(*, dispatch_id: int, actor: User, reason: str) -> Dispatch:
+    """The OPD has no unit to send. The dispatch stays open (only a supervisor may
+    move the incident to another OPD) but goes to the top of the supervisor's
+    escalations at once, with the reason, instead of waiting for the ack timer."""
+    reason = " ".join(str(reason).split())
+    if len(reason) < 3:
+        raise OperationError(
+            _("Say why no unit is available (for example: both trucks on a fire)."),
+            field="reason",
+        )
+    if len(reason) > 500:
+        raise OperationError(_("The reason is at most 500 characters."), field="reason")
+    dispatch = lock_or_404(_dispatches(), dispatch_id, "dispatch")
+    if dispatch.status not in (DispatchStatus.PENDING, DispatchStatus.ACKNOWLEDGED):
+        raise OperationError(
+            _("This dispatch is already %(status)s.")
+            % {"status": dispatch.get_status_display().lower()},
+            field="status", status=409,
+        )
+    if dispatch.escalation_reason == NO_UNIT:
+        raise OperationError(_("No unit available was already reported for this dispatch."),
+                             field="reason", status=409)
+    now = timezone.now()
+    dispatch.escalated_at = now
+    dispatch.escalation_reason = NO_UNIT
+    dispatch.note = reason
+    dispatch.version += 1
+    dispatch.save(update_fields=["escalated_at", "escalation_reason", "note", "version"])
+    timeline_add(
+        incident=dispatch.incident, dispatch=dispatch, kind="no_unit", actor=actor, at=now,
+        data={"agency": dispatch.agency.code, "note": reason},
+    )
+    logger.info("dispatch.no_unit", extra={"dispatch": dispatch.pk})
+    return dispatch
+
+
 @transaction.atomic
 def dispatches_escalate(*, now: datetime | None = None) -> int:
     """Mark overdue dispatches escalated (once per reason) with a timeline entry."""
@@ -291,7 +331,9 @@ def dispatches_escalate(*, now: datetime | None = None) -> int:
     )
     for dispatch in query:
         reason = dispatch_overdue_reason(dispatch, dispatch.incident.category, now)
-        if not reason or reason == dispatch.escalation_reason:
+        # "No unit available" already put it in front of the supervisor; a timer
+        # must not overwrite the OPD's own reason.
+        if not reason or dispatch.escalation_reason in (reason, NO_UNIT):
             continue
         dispatch.escalated_at = now
         dispatch.escalation_reason = reason

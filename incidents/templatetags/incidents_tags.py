@@ -54,6 +54,7 @@ _KINDS = {
     "escalated": _("escalated"),
     "referred": _("referred to a neighbouring Pemda"),
     "referral_received": _("referral received"),
+    "no_unit": _("no unit available"),
 }
 
 

@@ -44,6 +44,17 @@ def dispatch_advance(request: HttpRequest, dispatch_id: int) -> HttpResponse:
     return done(request, reverse("opd"), {"status": updated.status, "version": updated.version})
 
 
+@allowed(policies.is_responder)
+@require_POST
+def dispatch_no_unit(request: HttpRequest, dispatch_id: int) -> HttpResponse:
+    dispatch = policies.access_dispatch_for_update(request.user, dispatch_id)
+    data = post_data(request)
+    updated = dispatching.dispatch_no_unit(
+        dispatch_id=dispatch.pk, actor=acting_user(request), reason=str(data.get("reason", ""))
+    )
+    return done(request, reverse("opd"), {"status": updated.status, "version": updated.version})
+
+
 @allowed(policies.can_supervise)
 @require_POST
 def dispatch_reassign(request: HttpRequest, dispatch_id: int) -> HttpResponse:
