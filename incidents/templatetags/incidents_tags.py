@@ -68,6 +68,13 @@ def status_label(code: str) -> str:
 
 
 @register.filter
+def agency_short(name: str) -> str:
+    """'Damkar (Pemadam Kebakaran)' -> 'Damkar': the name people use, short enough
+    for a badge; the full name is on the incident page."""
+    return str(name).split(" (")[0].strip() or str(name)
+
+
+@register.filter
 def call_type_label(code: str) -> str:
     if code == "unclassified":  # the handover's key for calls nobody classified
         return str(_("Unclassified"))

@@ -4,8 +4,23 @@
   var el = document.getElementById("map");
   if (!el || typeof L === "undefined") return;
   var map = L.map(el, { zoomControl: true }).setView([-2.5, 118], 5);
-  L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: "&copy; OpenStreetMap" }).addTo(map);
+  // Tiles are optional (SIAGA112_MAP_TILES_URL empty = none): positions still show.
+  if (el.dataset.tiles) {
+    L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: "&copy; OpenStreetMap" }).addTo(map);
+  }
   var layer = L.layerGroup().addTo(map);
+  // The caller's handset position (AML) with its uncertainty: the operator sees at a
+  // glance which open incidents are near this caller (a second report of the same fire?).
+  var caller = null;
+  if (el.dataset.callerLat) {
+    var at = [parseFloat(el.dataset.callerLat), parseFloat(el.dataset.callerLng)];
+    var radius = Math.max(parseFloat(el.dataset.callerRadius) || 0, 10);
+    caller = L.circle(at, { radius: radius, color: "#0d6efd", weight: 2, fillOpacity: 0.15 }).addTo(map);
+    L.circleMarker(at, { radius: 5, color: "#0d6efd", fillColor: "#0d6efd", fillOpacity: 1 })
+      .bindTooltip(el.dataset.callerLabel || "AML").addTo(map);
+    map.fitBounds(caller.getBounds().pad(1.5), { maxZoom: 16 });
+    el.dataset.caller = "shown";
+  }
   var colours = { 1: "#dc3545", 2: "#fd7e14", 3: "#0dcaf0", 4: "#6c757d" };
   var fitted = false;
   function refresh() {
@@ -24,7 +39,7 @@
           m.addTo(layer);
           bounds.push([i.lat, i.lng]);
         });
-        if (!fitted && bounds.length) { map.fitBounds(bounds, { maxZoom: 14, padding: [20, 20] }); fitted = true; }
+        if (!fitted && bounds.length && !caller) { map.fitBounds(bounds, { maxZoom: 14, padding: [20, 20] }); fitted = true; }
         el.dataset.markers = String(bounds.length);
       })
       .catch(function () {});
