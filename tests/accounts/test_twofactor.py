@@ -318,3 +318,15 @@ def test_demo_credentials_and_the_totp_command(tenant_a):
     out = StringIO()
     call_command("totp", "localhost", "nasional", stdout=out, stderr=StringIO())
     assert len(out.getvalue().strip()) == 6
+
+
+@pytest.mark.django_db
+def test_pages_are_indonesian_first_and_english_on_request(tenant_a):
+    client = _password_login(tenant_a, "supervisor")
+    indonesian = client.get(VERIFY).content.decode()
+    assert "Login dua faktor" in indonesian and "Verifikasi" in indonesian
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(VERIFY).content.decode()
+    assert "Enter the 6-digit code" in english and "Login dua faktor" not in english
+    refused = client.post(VERIFY, {"code": "abcdefgh"})
+    assert refused.status_code == 400 and "That code is wrong" in refused.content.decode()
