@@ -61,17 +61,10 @@ def _force_login_with_second_factor(original: Callable[..., None]) -> Callable[.
     tests/accounts/test_twofactor.py go through the real login form instead."""
 
     def force_login(self: Client, user: object, backend: str | None = None) -> None:
+        from tests.twofactor import mark_second_factor_passed
+
         original(self, user, backend)
-        from django_otp import DEVICE_ID_SESSION_KEY
-
-        from accounts.policies import needs_second_factor
-        from accounts.twofactor import totp_device_ensure
-
-        if not needs_second_factor(user):
-            return
-        session = self.session
-        session[DEVICE_ID_SESSION_KEY] = totp_device_ensure(user=user).persistent_id
-        session.save()
+        mark_second_factor_passed(self, user)
 
     force_login.__wrapped__ = original  # type: ignore[attr-defined]
     return force_login

@@ -63,3 +63,19 @@ def delete_public_user(user_id: int) -> None:
         for table in ("otp_static_staticdevice", "otp_totp_totpdevice"):
             cursor.execute(f"DELETE FROM {table} WHERE user_id = %s", [user_id])  # noqa: S608
         cursor.execute("DELETE FROM accounts_user WHERE id = %s", [user_id])
+
+
+def mark_second_factor_passed(client, user) -> None:
+    """After `client.force_login(user)` (in the user's schema): the session also
+    passed the second factor, with the user's device (a new one if it has none),
+    as a finished login through verify would. Nothing for roles without it."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from accounts.policies import needs_second_factor
+    from accounts.twofactor import totp_device_ensure
+
+    if not needs_second_factor(user):
+        return
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = totp_device_ensure(user=user).persistent_id
+    session.save()
