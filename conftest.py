@@ -53,6 +53,31 @@ def committed(django_db_setup, django_db_blocker):
         connection.set_schema_to_public()
 
 
+def _force_login_with_second_factor(original: Callable[..., None]) -> Callable[..., None]:
+    """Django's force_login skips the password; for a two-factor role it must also
+    skip the second factor, as a finished login would, or every test of a
+    supervisor's page would stop at the verify page. The session is marked
+    verified with the user's device (given one if it has none). The tests in
+    tests/accounts/test_twofactor.py go through the real login form instead."""
+
+    def force_login(self: Client, user: object, backend: str | None = None) -> None:
+        from tests.twofactor import mark_second_factor_passed
+
+        original(self, user, backend)
+        mark_second_factor_passed(self, user)
+
+    force_login.__wrapped__ = original  # type: ignore[attr-defined]
+    return force_login
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _force_login_passes_second_factor() -> Iterator[None]:
+    original = Client.force_login
+    Client.force_login = _force_login_with_second_factor(original)  # type: ignore[method-assign]
+    yield
+    Client.force_login = original  # type: ignore[method-assign]
+
+
 @pytest.fixture(autouse=True)
 def _back_to_public() -> Iterator[None]:
     yield

@@ -1,8 +1,11 @@
 from typing import Any
 
 from django.db.models import QuerySet
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import TENANT_ROLES, Role, User
+from accounts.policies import SECOND_FACTOR_ROLES
 
 STAFF_MANAGERS = (Role.PEMDA_ADMIN, Role.SUPERVISOR)
 
@@ -21,3 +24,22 @@ def staff_all() -> QuerySet[User]:
 
 def tenant_role_choices() -> list[tuple[str, Any]]:
     return [(value, label) for value, label in Role.choices if value in TENANT_ROLES]
+
+
+def second_factor_status(user: User) -> dict[str, Any]:
+    """What a person (or their admin) sees of their second factor."""
+    return {
+        "totp": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
+        "backup_codes_left": StaticToken.objects.filter(
+            device__user=user, device__confirmed=True
+        ).count(),
+    }
+
+
+def second_factor_users() -> list[dict[str, Any]]:
+    """Every user of this schema in a two-factor role, with whether they enrolled."""
+    enrolled = set(
+        TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True)
+    )
+    users = User.objects.filter(role__in=SECOND_FACTOR_ROLES).order_by("role", "username")
+    return [{"user": u, "enrolled": u.pk in enrolled} for u in users]

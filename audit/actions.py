@@ -19,6 +19,9 @@ PUBLIC_ACTIONS: dict[str, Promise] = {
     "onboarding.evidence_saved": _("Onboarding evidence saved"),
     "invitation.created": _("Pemda-admin invitation issued"),
     "invitation.accepted": _("Pemda-admin invitation accepted"),
+    "twofactor.enrolled": _("Two-factor login set up"),
+    "twofactor.backup_codes_regenerated": _("New two-factor backup codes made"),
+    "twofactor.reset": _("Two-factor login reset"),
 }
 
 # Changes in a Pemda's schema, read by that Pemda's admin.
@@ -35,6 +38,9 @@ TENANT_ACTIONS: dict[str, Promise] = {
     "pbx_key.revoked": _("PBX key revoked"),
     "block.lifted": _("Number block lifted"),
     "invitation.accepted": _("Pemda-admin invitation accepted"),
+    "twofactor.enrolled": _("Two-factor login set up"),
+    "twofactor.backup_codes_regenerated": _("New two-factor backup codes made"),
+    "twofactor.reset": _("Two-factor login reset"),
 }
 
 ACTIONS: dict[str, Promise] = {**PUBLIC_ACTIONS, **TENANT_ACTIONS}

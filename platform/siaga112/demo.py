@@ -22,6 +22,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import Role, User
+from accounts.policies import SECOND_FACTOR_ROLES
+from accounts.twofactor import secret_base32, totp_device_ensure
 from billing.demo import seed_billing_demo
 from incidents.demo import demo_pbx_key, seed_tenant_demo
 from onboarding.demo import seed_onboarding_demo
@@ -93,7 +95,14 @@ class DemoSummary:
             f"Demo logins (password {DEMO_PASSWORD!r} for all), also in {self.credentials_file}:",
         ]
         for c in self.credentials:
-            lines.append(f"  {c['url']:<38} {c['username']:<26} {c['role']}")
+            second = "  + 2FA code: siaga112 totp" if c.get("totp_secret") else ""
+            lines.append(f"  {c['url']:<38} {c['username']:<26} {c['role']}{second}")
+        lines.append(
+            "Supervisors, Pemda admins, national and provincial officers log in with a second\n"
+            "factor: after the password, enter the code of `SIAGA112_DEBUG=1 .venv/bin/siaga112\n"
+            "totp <host> <user>` (e.g. `... totp dairi supervisor`), or add the user's\n"
+            "totp_secret from that file to an authenticator app."
+        )
         lines.append(
             "Ring a call on Dairi's consoles (as its PBX would), in a second shell:\n"
             "  make ring"
@@ -213,7 +222,11 @@ def _seed_onboarding(plan: dict[str, DemoPlan], regencies: dict[str, Region]) ->
     StageTransition.objects.bulk_create(transitions)
 
 
-def _ensure_user(username: str, role: str, display: str, region: Region | None = None) -> None:
+def _ensure_user(
+    username: str, role: str, display: str, region: Region | None = None
+) -> dict[str, str]:
+    """The user, and for a two-factor role its pre-enrolled authenticator: the
+    returned extra fields (the TOTP secret) go to var/demo-credentials.json."""
     user, created = User.objects.get_or_create(
         username=username,
         defaults={"role": role, "display_name": display, "region": region},
@@ -221,6 +234,10 @@ def _ensure_user(username: str, role: str, display: str, region: Region | None =
     if created:
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
+    if role not in SECOND_FACTOR_ROLES:
+        return {}
+    # Kept across runs (the existing device wins), so a phone set up once keeps working.
+    return {"totp_secret": secret_base32(totp_device_ensure(user=user))}
 
 
 def _url(host: str) -> str:
@@ -248,8 +265,8 @@ def seed_demo(*, provision: bool = True) -> DemoSummary:
         ("auditor", Role.AUDITOR, "Auditor", None),
     ]
     for username, role, display, region in public_users:
-        _ensure_user(username, role, display, region)
-        credentials.append({"url": _url(base), "username": username, "role": role})
+        extra = _ensure_user(username, role, display, region)
+        credentials.append({"url": _url(base), "username": username, "role": role, **extra})
 
     tenants = 0
     if provision:
@@ -264,9 +281,10 @@ def seed_demo(*, provision: bool = True) -> DemoSummary:
             tenant = Tenant.objects.get(region__slug=slug)
             with schema_context(tenant.schema_name):
                 for username, role, display in TENANT_DEMO_USERS:
-                    _ensure_user(username, role, display)
+                    extra = _ensure_user(username, role, display)
                     credentials.append(
-                        {"url": _url(f"{slug}.{base}"), "username": username, "role": role}
+                        {"url": _url(f"{slug}.{base}"), "username": username, "role": role,
+                         **extra}
                     )
                 seed_tenant_demo(tenant)
     seed_onboarding_demo()

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.twofactor import delete_public_user, pass_second_factor
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -117,6 +119,7 @@ def _login(page, base: str, username: str) -> None:
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    pass_second_factor(page, username)
 
 
 @pytest.mark.browser
@@ -177,7 +180,7 @@ def test_graphiql_renders_for_staff_on_own_assets_under_the_csp(browser, live_se
         page.fill("#id_password", "Sirene-pagi-4471")
         page.click("button[type=submit]")
         page.wait_for_url(lambda url: "/accounts/login/" not in url)
-        page.wait_for_load_state("networkidle")
+        pass_second_factor(page, user.username)
         outside.clear()  # the console's map tiles; GraphiQL itself must fetch nothing outside
         page.goto(f"{live_server_url}/graphql/")
         page.wait_for_selector(".graphiql-container", timeout=15_000)
@@ -185,8 +188,5 @@ def test_graphiql_renders_for_staff_on_own_assets_under_the_csp(browser, live_se
         assert outside == []  # no CDN
     finally:
         context.close()
-        from django.db import connection
-
         # Not user.delete(): its cascade looks for tenant tables the public schema lacks.
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM accounts_user WHERE id = %s", [user.pk])
+        delete_public_user(user.pk)

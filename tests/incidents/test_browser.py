@@ -14,6 +14,7 @@ from siaga112.demo import DEMO_PASSWORD
 
 from incidents.demo import demo_pbx_key
 from incidents.models import Call, Incident, TimelineEntry
+from tests.twofactor import pass_second_factor
 
 
 def _login(browser, base, username):
@@ -23,6 +24,7 @@ def _login(browser, base, username):
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+    pass_second_factor(page, username)
     return page
 
 

@@ -11,6 +11,7 @@ from django.db import connection
 from accounts.models import Role, User
 from onboarding.models import Application, PemdaOnboarding, Stage, TimelineEntry
 from tenants.models import Region
+from tests.twofactor import pass_second_factor
 
 DEMO_PASSWORD = "Siaga112-demo!"
 
@@ -21,6 +22,7 @@ def _login(page, base: str, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+    pass_second_factor(page, username)
 
 
 def _block_tiles(page) -> None:

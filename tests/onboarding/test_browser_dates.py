@@ -11,7 +11,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from accounts.models import Role, User
 from onboarding.models import (
@@ -23,6 +22,7 @@ from onboarding.models import (
     TimelineEntry,
 )
 from tenants.models import Region
+from tests.twofactor import delete_public_user, pass_second_factor
 
 PASSWORD = "Tanggal-iso-2026"
 LETTER = dt.date(2025, 1, 15)
@@ -36,6 +36,7 @@ def _login(page, base: str) -> None:
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+    pass_second_factor(page, "nasional.tanggal")
 
 
 @pytest.mark.browser
@@ -111,5 +112,4 @@ def test_date_inputs_show_and_keep_their_values_in_indonesian(
         Regulation.objects.filter(onboarding_id=code).delete()
         TimelineEntry.objects.filter(onboarding_id=code, id__gt=last_entry).delete()
         PemdaOnboarding.objects.filter(pk=code).update(installed_on=before.installed_on)
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM accounts_user WHERE id = %s", [user.pk])
+        delete_public_user(user.pk)  # with the two-factor devices its login enrolled

@@ -13,6 +13,8 @@ import pytest
 from django.utils import timezone
 from siaga112.demo import DEMO_PASSWORD
 
+from tests.twofactor import pass_second_factor
+
 # What the map asks a tile server for, answered with a blank tile: the sandbox has no
 # internet and tiles are optional; what is under test is the platform's own pages.
 BLANK_PNG = base64.b64decode(
@@ -60,6 +62,7 @@ def _login(page, base: str, username: str = "nasional") -> None:
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+    pass_second_factor(page, username)
 
 
 @pytest.mark.browser

@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from siaga112.demo import DEMO_PASSWORD
 
+from tests.twofactor import pass_second_factor
+
 
 def _login(browser, base, username):
     page = browser.new_page(viewport={"width": 1440, "height": 1800})
@@ -15,6 +17,7 @@ def _login(browser, base, username):
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
+    pass_second_factor(page, username)
     return page
 
 
