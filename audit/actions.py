@@ -19,6 +19,9 @@ PUBLIC_ACTIONS: dict[str, Promise] = {
     "onboarding.evidence_saved": _("Onboarding evidence saved"),
     "invitation.created": _("Pemda-admin invitation issued"),
     "invitation.accepted": _("Pemda-admin invitation accepted"),
+    "webhook.created": _("Webhook subscriber added"),
+    "webhook.revoked": _("Webhook subscriber revoked"),
+    "webhook.replayed": _("Webhook delivery replayed"),
 }
 
 # Changes in a Pemda's schema, read by that Pemda's admin.
@@ -35,6 +38,9 @@ TENANT_ACTIONS: dict[str, Promise] = {
     "pbx_key.revoked": _("PBX key revoked"),
     "block.lifted": _("Number block lifted"),
     "invitation.accepted": _("Pemda-admin invitation accepted"),
+    "webhook.created": _("Webhook subscriber added"),
+    "webhook.revoked": _("Webhook subscriber revoked"),
+    "webhook.replayed": _("Webhook delivery replayed"),
 }
 
 ACTIONS: dict[str, Promise] = {**PUBLIC_ACTIONS, **TENANT_ACTIONS}
@@ -49,6 +55,7 @@ TARGET_TYPES: dict[str, Promise] = {
     "incidentsettings": _("Settings"),
     "pbxcredential": _("PBX key"),
     "numberblock": _("Number block"),
+    "webhooksubscription": _("Webhook subscriber"),
     "application": _("Application"),
     "verificationvisit": _("Verification visit"),
     "operatorrouting": _("Operator routing"),
