@@ -242,7 +242,8 @@ def test_graphql_export_and_import(tenant_a, tenant_b, as_user, client_for, fire
     doc = json.loads(doc) if isinstance(doc, str) else doc
     assert eido_schema_errors(doc) == []
     # Another tenant, the admin role, anonymous: no document.
-    for client in (as_user(tenant_c, "operator1"), as_user(tenant_b, "admin")):
+    for client in (as_user(tenant_c, "operator1"), as_user(tenant_b, "admin"),
+                   client_for(tenant_b)):
         answer = _gql(client, EIDO_QUERY, {"id": fire})
         assert answer["data"]["incidentEido"] is None and answer["errors"]
     # Import into Kota Malang; again: the same incident; a broken copy: typed errors.
