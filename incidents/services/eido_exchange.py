@@ -150,7 +150,10 @@ def incident_import_eido(*, document: Any, actor: User | None, schema: str) -> E
     eido_id = str(document["$id"])
     if not eido_id.strip() or len(eido_id) > 500:
         raise EidoInvalid([("$.$id", "the EIDO id must be 1 to 500 characters")])
-    notes = reading.notes(document)
+    # Notes this Pemda wrote itself (a round trip, a referral coming back) are in
+    # its timeline already.
+    notes = [n for n in reading.notes(document)
+             if not n.id.startswith(f"urn:siaga112:{schema}:")]
     own_id = _own_incident_id(eido_id, schema)
     if own_id is not None:
         # Our own export coming back (a round trip): update that incident.

@@ -101,6 +101,13 @@ def test_export_of_a_real_incident_validates_and_carries_every_component(
     # The description is escaped (notes are HTML5), the caller number is there for staff.
     assert "&lt;dua lantai&gt;" in doc["notesComponent"][0]["notesActionComments"]
     assert doc["callbackComponent"][0]["callBackInformationUri"] == ["tel:+6281234567890"]
+    # Our own document coming back (a round trip) updates the same incident and adds
+    # none of our own notes again.
+    back = as_user(tenant_b, "supervisor").post("/api/eido/incidents/", json.dumps(doc),
+                                                content_type="application/json")
+    assert back.status_code == 200, back.content
+    assert (back.json()["incident"], back.json()["created"], back.json()["notes_added"]) == (
+        fire, False, 0)
 
 
 def test_export_access_from_outside(tenant_a, tenant_b, as_user, client_for, fire):
