@@ -22,6 +22,9 @@ PUBLIC_ACTIONS: dict[str, Promise] = {
     "twofactor.enrolled": _("Two-factor login set up"),
     "twofactor.backup_codes_regenerated": _("New two-factor backup codes made"),
     "twofactor.reset": _("Two-factor login reset"),
+    "webhook.created": _("Webhook subscriber added"),
+    "webhook.revoked": _("Webhook subscriber revoked"),
+    "webhook.replayed": _("Webhook delivery replayed"),
 }
 
 # Changes in a Pemda's schema, read by that Pemda's admin.
@@ -41,6 +44,9 @@ TENANT_ACTIONS: dict[str, Promise] = {
     "twofactor.enrolled": _("Two-factor login set up"),
     "twofactor.backup_codes_regenerated": _("New two-factor backup codes made"),
     "twofactor.reset": _("Two-factor login reset"),
+    "webhook.created": _("Webhook subscriber added"),
+    "webhook.revoked": _("Webhook subscriber revoked"),
+    "webhook.replayed": _("Webhook delivery replayed"),
 }
 
 ACTIONS: dict[str, Promise] = {**PUBLIC_ACTIONS, **TENANT_ACTIONS}
@@ -55,6 +61,7 @@ TARGET_TYPES: dict[str, Promise] = {
     "incidentsettings": _("Settings"),
     "pbxcredential": _("PBX key"),
     "numberblock": _("Number block"),
+    "webhooksubscription": _("Webhook subscriber"),
     "application": _("Application"),
     "verificationvisit": _("Verification visit"),
     "operatorrouting": _("Operator routing"),

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from incidents import api
-from incidents.views import calls, consoles, dispatching, incidents, referring, setup
+from incidents.views import calls, consoles, dispatching, eido, incidents, referring, setup
 
 urlpatterns = [
     path("", consoles.console_home, name="home"),
@@ -41,4 +41,6 @@ urlpatterns = [
     path("manage/settings/", setup.manage_settings, name="manage_settings"),
     path("api/pbx/events/", api.pbx_events, name="pbx_events"),
     path("api/pbx/aml/", api.pbx_aml, name="pbx_aml"),
+    path("api/eido/incidents/", eido.incident_eido_post, name="eido_import"),
+    path("api/eido/incidents/<int:incident_id>/", eido.incident_eido_get, name="eido_export"),
 ]

@@ -34,3 +34,40 @@ def verify(body: bytes, secret: str, signature: str | None) -> bool:
     if not secret or not signature:
         return False
     return hmac.compare_digest(sign(body, secret), signature.strip())
+
+
+# --- subscriber webhooks: the signature covers the timestamp too ---------------------
+#
+# Subscriber deliveries (webhooks/) send `X-Siaga112-Timestamp: <unix seconds>` and
+# `X-Siaga112-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`. With
+# the timestamp signed, a captured request cannot be replayed later: receivers
+# refuse a timestamp older than a few minutes.
+
+DEFAULT_TOLERANCE_SECONDS = 300
+
+
+def signed_content(body: bytes, timestamp: int | str) -> bytes:
+    return str(timestamp).encode("ascii") + b"." + body
+
+
+def sign_timestamped(body: bytes, secret: str, timestamp: int | str) -> str:
+    """The X-Siaga112-Signature value for `body` sent at `timestamp`."""
+    return sign(signed_content(body, timestamp), secret)
+
+
+def verify_timestamped(
+    body: bytes,
+    secret: str,
+    signature: str | None,
+    timestamp: str | None,
+    *,
+    now: float,
+    tolerance: int = DEFAULT_TOLERANCE_SECONDS,
+) -> bool:
+    """True when the signature matches `timestamp.body` and the timestamp is within
+    `tolerance` seconds of `now` (unix seconds)."""
+    if not timestamp or not timestamp.strip().isdigit():
+        return False
+    if abs(now - int(timestamp)) > tolerance:
+        return False
+    return verify(signed_content(body, timestamp.strip()), secret, signature)

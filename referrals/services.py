@@ -35,6 +35,10 @@ CALLER_KEYS = frozenset(PERSONAL_KEYS - {"address"}) | {
     "caller", "caller_phone", "reporter", "reporter_phone", "nik", "ktp",
 }
 MAX_PAYLOAD_BYTES = 16_000
+# The NENA EIDO copy of the incident that travels with a referral (payload["eido"]).
+MAX_EIDO_BYTES = 256_000
+# EIDO components that carry who called: never sent to another Pemda.
+EIDO_CALLER_COMPONENTS = ("callbackComponent", "personComponent")
 MAX_TEXT = 2000
 
 _RANK = {
@@ -106,9 +110,33 @@ def _check_no_caller_data(value: Any, path: str) -> None:
         )
 
 
+def _check_eido(document: Any) -> None:
+    """The EIDO document is structured data full of timestamps and coordinates, which
+    the free-text phone-number guard would misread: it is checked by structure
+    instead (no caller components, no tel: URI anywhere, no phone number in a note)."""
+    if not isinstance(document, dict):
+        raise ReferralError(_("The referral's EIDO document must be a JSON object."),
+                            code="eido")
+    raw = json.dumps(document, cls=DjangoJSONEncoder)
+    if len(raw) > MAX_EIDO_BYTES:
+        raise ReferralError(_("The referral's EIDO document is too long."), code="eido")
+    if any(document.get(key) for key in EIDO_CALLER_COMPONENTS) or "tel:" in raw.lower():
+        raise ReferralError(_("Remove the caller's number from the EIDO document: caller data "
+                              "is not shared with another Pemda."), code="caller_data")
+    for note in document.get("notesComponent") or []:
+        if isinstance(note, dict) and _contains_phone(str(note.get("notesActionComments", ""))):
+            raise ReferralError(_("Remove the phone number from the EIDO notes: caller data is "
+                                  "not shared with another Pemda."), code="caller_data")
+
+
 def _validate_payload(payload: Any) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise ReferralError(_("The referral details must be a JSON object."), code="payload")
+    if "eido" in payload:
+        _check_eido(payload["eido"])
+        rest = {k: v for k, v in payload.items() if k != "eido"}
+        _validate_payload(rest)
+        return payload
     try:
         raw = json.dumps(payload, cls=DjangoJSONEncoder)
     except (TypeError, ValueError):

@@ -15,6 +15,8 @@ from accounts.models import User
 from core.rules import InvalidPhoneNumber, normalize_phone
 from incidents.errors import OperationError
 from incidents.models import Agency, Dispatch, Incident, IncidentStatus, TimelineEntry
+from tenants.db import current_schema
+from webhooks.services import webhook_event_publish
 
 M = TypeVar("M", bound=Model)
 
@@ -45,7 +47,7 @@ def timeline_add(
     at: datetime | None = None,
     actor_name: str = "",
 ) -> TimelineEntry:
-    return TimelineEntry.objects.create(
+    entry = TimelineEntry.objects.create(
         incident=incident,
         dispatch=dispatch,
         kind=kind,
@@ -54,6 +56,48 @@ def timeline_add(
         at=at or timezone.now(),
         data=data or {},
     )
+    incident_events_publish(incident, entry)
+    return entry
+
+
+# Timeline kinds that subscribers hear, and as which events.
+_EVENTS = {"created": "incident.created", "status": "incident.status_changed",
+           "dispatched": "incident.dispatched"}
+# What of a timeline entry's data travels in an event (no caller number, no free text).
+_EVENT_FIELDS = ("from", "to", "agency", "agency_name", "category", "priority")
+
+
+def incident_events_publish(incident: Incident, entry: TimelineEntry) -> None:
+    """Webhook deliveries for this change, in its own transaction (webhooks/). The
+    payload names the incident, its category and place, not the caller nor the
+    free-text description: subscribers fetch the EIDO document for more."""
+    event = _EVENTS.get(entry.kind)
+    if event is None:
+        return
+    schema = current_schema()
+    data = entry.data if isinstance(entry.data, dict) else {}
+    payload = {
+        "incident": {
+            "id": incident.pk,
+            "eido_id": f"urn:siaga112:{schema}:incident:{incident.pk}",
+            "reference": incident.reference,
+            "category": incident.category.code,
+            "priority": incident.priority,
+            "status": incident.status,
+            "latitude": incident.latitude,
+            "longitude": incident.longitude,
+            "kecamatan": incident.kecamatan,
+            "kelurahan": incident.kelurahan,
+            "created_at": incident.created_at.isoformat(),
+        },
+        "change": {"kind": entry.kind, "at": entry.at.isoformat(),
+                   **{k: data[k] for k in _EVENT_FIELDS if k in data}},
+    }
+    base = f"{schema}:incident:{incident.pk}:timeline:{entry.pk}"
+    webhook_event_publish(event=event, event_id=base, payload=payload)
+    if entry.kind == "status" and data.get("to") == IncidentStatus.CLOSED:
+        webhook_event_publish(event="incident.closed", event_id=f"{base}:closed",
+                              payload=payload)
 
 
 def normalize_phone_field(raw: str, field_name: str) -> str:

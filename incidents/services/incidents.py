@@ -181,7 +181,8 @@ def incident_create(
     try:
         with transaction.atomic():
             incident = Incident.objects.create(
-                reference=f"TMP-{clean.idempotency_key}",
+                # Not the key itself: a 64-character key would not fit the column.
+                reference=f"TMP-{uuid.uuid4().hex}",
                 category=clean.category,
                 priority=clean.category.priority,
                 latitude=clean.latitude,

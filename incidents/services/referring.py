@@ -10,6 +10,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from incidents.eido import reading
+from incidents.eido.export import incident_eido
 from incidents.errors import OperationError
 from incidents.models import Category, Incident
 from incidents.services.common import actor_label, lock_incident_not_closed, timeline_add
@@ -53,6 +55,11 @@ def incident_refer(*, incident_id: int, to_schema: str, actor: User) -> Incident
             "kelurahan": incident.kelurahan,
             "description": incident.description,
             "priority": incident.priority,
+            # The same incident as a NENA EIDO document (no caller data): what a
+            # receiving system that speaks EIDO reads; the fields above stay for
+            # the console.
+            "eido": incident_eido(user=actor, incident=incident, schema=schema,
+                                  for_referral=True),
         },
         actor_name=actor_label(actor),
     )
@@ -99,6 +106,7 @@ def referral_incident_accept(*, referral_id: int, actor: User, is_test: bool) ->
     incident = result.incident
     incident.referral_in_id = referral_id
     incident.save(update_fields=["referral_in_id"])
+    eido = payload.get("eido") if isinstance(payload.get("eido"), dict) else None
     timeline_add(
         incident=incident,
         kind="referral_received",
@@ -110,8 +118,15 @@ def referral_incident_accept(*, referral_id: int, actor: User, is_test: bool) ->
             .values_list("name", flat=True).first() or "",
             "reference": payload.get("reference", ""),
             "referral": referral_id,
+            **({"eido_id": str(eido.get("$id", ""))[:500]} if eido else {}),
         },
     )
+    if eido:
+        # The sender's timeline travels as EIDO notes: the receiving operators see
+        # what was done before the handover.
+        for note in reading.notes(eido):
+            timeline_add(incident=incident, kind="eido_note", actor=actor,
+                         data={"eido_id": note.id, "note": note.text})
 
     referral_accept(referral_id=referral_id, to_schema=schema, local_incident_id=incident.pk)
     return incident

@@ -81,6 +81,7 @@ SHARED_APPS = [
     "accounts",
     "onboarding",
     "referrals",
+    "webhooks",
     "reporting",
     "audit",
     "billing",
@@ -320,6 +321,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     **__import__("onboarding.beat", fromlist=["SCHEDULE"]).SCHEDULE,
     **__import__("incidents.beat", fromlist=["SCHEDULE"]).SCHEDULE,
     **__import__("outbox.beat", fromlist=["SCHEDULE"]).SCHEDULE,
+    **__import__("webhooks.beat", fromlist=["SCHEDULE"]).SCHEDULE,
     **__import__("reporting.beat", fromlist=["SCHEDULE"]).SCHEDULE,
     **__import__("billing.beat", fromlist=["SCHEDULE"]).SCHEDULE,
 }
@@ -459,3 +461,14 @@ OUTBOX: dict[str, object] = {
     "MAX_ATTEMPTS": int(os.environ.get("SIAGA112_OUTBOX_MAX_ATTEMPTS", "10")),
     "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("SIAGA112_OUTBOX_WEBHOOK_TIMEOUT", "5")),
 }
+
+# Subscriber webhooks (webhooks/): production refuses http and private/loopback
+# hosts (SSRF); a laptop (SIAGA112_DEBUG=1, also the tests) may post to a receiver
+# on localhost. SIAGA112_WEBHOOKS_ALLOW_PRIVATE=1 allows private hosts in production
+# (a province's receiver inside a government VPN, on purpose).
+WEBHOOKS: dict[str, object] = {
+    "ALLOW_PRIVATE_ADDRESSES": DEVELOPMENT or env_bool("SIAGA112_WEBHOOKS_ALLOW_PRIVATE", False),
+    "ALLOW_HTTP_LOCALHOST": DEVELOPMENT,
+}
+# Largest EIDO document POST /api/eido/incidents/ accepts (bytes).
+EIDO_MAX_BYTES = 1_000_000

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("incidents.urls")),
     path("", include("reporting.urls")),
     path("", include("billing.urls_tenant")),
+    path("", include("webhooks.urls")),
 ]
 
 # Branded pages, the same on every host (siaga112.error_pages).

@@ -20,7 +20,7 @@ from celery.contrib.testing.worker import start_worker
 from kombu import pools as kombu_pools
 from siaga112.celery import app
 
-from outbox.signing import verify
+from outbox.signing import verify, verify_timestamped
 
 SECRET = "s3cret-for-tests-only"
 
@@ -41,6 +41,8 @@ class WebhookReceiver:
     secret: str
     hits: list[Hit] = field(default_factory=list)
     answers: list[int] = field(default_factory=list)
+    # Subscriber webhooks sign "timestamp.body" (outbox.signing.sign_timestamped).
+    timestamped: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def deliveries(self) -> list[Hit]:
@@ -65,7 +67,12 @@ def webhook() -> Iterator[WebhookReceiver]:
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             headers = {k.lower(): v for k, v in self.headers.items()}
-            signed = verify(body, receiver.secret, headers.get("x-siaga112-signature"))
+            if receiver.timestamped:
+                signed = verify_timestamped(body, receiver.secret,
+                                            headers.get("x-siaga112-signature"),
+                                            headers.get("x-siaga112-timestamp"), now=time.time())
+            else:
+                signed = verify(body, receiver.secret, headers.get("x-siaga112-signature"))
             with receiver.lock:
                 status = receiver.answers.pop(0) if receiver.answers else 200
                 if not signed:
