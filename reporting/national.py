@@ -166,7 +166,9 @@ def figures(period: Period, province: str = "", sort: str = "within_10_share") -
         sums = tenant if tenant["has_window"] else from_days.get(tenant["id"], _zero())
         code = tenant["parent_id"]
         live[code] += 1
-        _add(per_province.setdefault(code, _zero()), sums)
+        if code not in per_province:
+            per_province[code] = _zero()
+        _add(per_province[code], sums)
         league_rows.append({"region": Place(tenant["code"], tenant["name"], regions.get(code)),
                             **derive({f: sums[f] for f in ADDITIVE})})
     total = _zero()

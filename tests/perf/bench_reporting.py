@@ -207,6 +207,7 @@ def _measure(tenants: list[Any], runs: int) -> None:
 
     from accounts.models import Role, User
     from reporting import kpis, national, rollups
+    from reporting.models import WINDOW_DAYS, WINDOW_ZONE
     from reporting.periods import Period, previous_month
     from tenants.models import Tenant
 
@@ -230,7 +231,7 @@ def _measure(tenants: list[Any], runs: int) -> None:
     today = dt.date.today()
     year, month = previous_month(today)
     month_period = Period.month(year, month, pemda.region.timezone if pemda.region else "Asia/Jakarta")
-    recent = Period(today - dt.timedelta(days=29), today)
+    recent = Period.last_days(WINDOW_DAYS, WINDOW_ZONE)  # the national pages' default
     month_query = f"start={month_period.start}&end={month_period.end}"
 
     def national_page() -> None:
@@ -244,11 +245,15 @@ def _measure(tenants: list[Any], runs: int) -> None:
         assert pemda_client.get(f"/laporan/?{month_query}").status_code == 200
 
     def national_figures() -> None:
-        national.totals(recent)
-        national.league(recent)
-        national.provinces(recent)
+        national.figures(recent)
         national.monthly(recent.end)
         national.freshness()
+
+    def national_window_sql() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(national.WINDOW_SQL, {"start": recent.start, "end": recent.end,
+                                                 "province": ""})
+            cursor.fetchall()
 
     def national_sql() -> None:
         with connection.cursor() as cursor:
@@ -283,6 +288,8 @@ def _measure(tenants: list[Any], runs: int) -> None:
     out(line("province page /kpi/provinsi/35/", timed(province_page, runs)) + "\n")
     out(line("  national figures functions only", timed(national_figures, runs)) + "\n")
     out(line("  raw SQL reference: league aggregate", timed(national_sql, runs)) + "\n")
+    out(line("  raw SQL: the window rows the page reads", timed(national_window_sql, runs))
+        + "\n")
     out(line("Pemda month dashboard /laporan/ (Django)", timed(pemda_page, runs)) + "\n")
     out(line("  Pemda figures functions only", timed(pemda_figures, runs)) + "\n")
     out(line("  raw SQL reference: calls + per-OPD", timed(pemda_sql, runs)) + "\n")
