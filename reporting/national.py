@@ -6,11 +6,13 @@ buckets (interpolated within a bucket, so approximate to the bucket's width)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
@@ -32,6 +34,9 @@ from tenants.models import Region, Tenant
 
 # A rollup older than this is shown as late.
 LATE_AFTER = dt.timedelta(minutes=30)
+# Cached page figures live at most this long; a rollup landing replaces them sooner.
+CACHE_SECONDS = 600
+SORTS = ("within_10_share", "ack_share", "arrive_share", "calls", "incidents")
 
 
 def _sums() -> dict[str, Sum]:
@@ -174,8 +179,7 @@ def figures(period: Period, province: str = "", sort: str = "within_10_share") -
     total = _zero()
     for sums in per_province.values():
         _add(total, sums)
-    key = sort if sort in ("within_10_share", "ack_share", "arrive_share", "calls",
-                           "incidents") else "within_10_share"
+    key = sort if sort in SORTS else "within_10_share"
     league_rows.sort(key=lambda r: (r[key] is None, -(r[key] or 0), r["region"].name))
     for rank, row in enumerate(league_rows, start=1):
         row["rank"] = rank
@@ -262,3 +266,43 @@ def freshness(province: str = "") -> Freshness:
         never=total - agg["succeeded"],
         tenants=total,
     )
+
+
+# Changes whenever a rollup run starts, lands or fails anywhere, or the set of live
+# Pemda changes: what the national figures are made of.
+VERSION_SQL = """
+SELECT count(t.id), coalesce(sum(t.id), 0), min(s.last_attempt_at), max(s.last_attempt_at),
+  min(s.last_success_at), max(s.last_success_at), count(s.tenant_id) FILTER (
+    WHERE s.last_error <> '')
+FROM tenants_tenant t LEFT JOIN reporting_rollupstate s ON s.tenant_id = t.id
+WHERE t.status = 'live' AND NOT t.is_template AND t.region_id IS NOT NULL
+"""
+
+
+def rollup_version() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(VERSION_SQL)
+        return hashlib.sha256(repr(cursor.fetchone()).encode()).hexdigest()[:20]
+
+
+@dataclass
+class Page:
+    figures: Figures
+    trend: list[dict[str, Any]]
+    fresh: Freshness
+
+
+def page(period: Period, province: str = "", sort: str = "within_10_share") -> Page:
+    """What a national or provincial page shows, cached under the rollup version:
+    the rollups are the only source and the page shows their age, so figures
+    summed once stay right until the next rollup run (every 10 minutes) changes
+    the version. The age itself is worked out when the page renders."""
+    sort = sort if sort in SORTS else "within_10_share"
+    key = (f"reporting:national:{rollup_version()}:{province or '-'}:{period.start}:"
+           f"{period.end}:{sort}")
+    found = cache.get(key)
+    if found is None:
+        found = Page(figures=figures(period, province, sort),
+                     trend=monthly(period.end, 12, province), fresh=freshness(province))
+        cache.set(key, found, CACHE_SECONDS)
+    return found

@@ -32,8 +32,8 @@ def _page(request: HttpRequest, province: Region | None) -> HttpResponse:
         return render(request, "reporting/national.html", context, status=400)
     code = province.code if province else ""
     sort = request.GET.get("sort", "within_10_share")
-    trend = national.monthly(period.end, 12, code)
-    found = national.figures(period, code, sort)
+    shown = national.page(period, code, sort)
+    found, trend = shown.figures, shown.trend
     league: list[dict[str, Any] | None] = list(found.league)
     hidden = 0
     if not province and len(league) > 2 * NATIONAL_LEAGUE_ENDS:
@@ -52,7 +52,7 @@ def _page(request: HttpRequest, province: Region | None) -> HttpResponse:
             "incidents": [m["incidents"] for m in trend],
             "within_10": [m["within_10_share"] for m in trend],
         },
-        fresh=national.freshness(code),
+        fresh=shown.fresh,
         sort=sort,
         query=period_query(period),
     )

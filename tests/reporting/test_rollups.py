@@ -228,3 +228,35 @@ def test_national_officer_sees_league_tables_without_tenant_queries(tenant_b, cl
     assert "pemda_" not in sql
     # The default period comes from the window rows; the trend from the monthly ones.
     assert "reporting_windowrollup" in sql and "reporting_monthlyrollup" in sql
+
+
+def test_cached_page_figures_follow_the_rollups(tenant_b, client_for):
+    """The page figures are cached under the rollup version: a second view reads no
+    rollup table, new incidents show once a rollup has landed, not before."""
+    from accounts.models import User
+
+    rollups.rollup_all()
+    with schema_context("public"):
+        officer = User.objects.get(username="prov.jatim")
+    client = client_for(None, officer)
+    today = timezone.now().astimezone(timeline.WIB).date()
+    path = (f"/kpi/provinsi/35/?start={today - dt.timedelta(days=1)}"
+            f"&end={today + dt.timedelta(days=1)}")
+
+    def incidents() -> int:
+        html = client.get(path).content.decode()
+        found = re.search(r'id="nat-incidents">([\d.,]+)<', html)
+        assert found, html[:500]
+        return int(re.sub(r"[.,]", "", found.group(1)))
+
+    before = incidents()
+    with CaptureQueriesContext(connection) as queries:
+        assert incidents() == before
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "reporting_rollupstate" in sql  # the version
+    assert not re.search(r"reporting_(daily|monthly|window)rollup", sql)  # the rest: cache
+    with schema_context(tenant_b.schema_name):
+        timeline.build_now(timezone.now())
+    assert incidents() == before  # not rolled up yet: the rollups are the page's source
+    rollups.rollup_all()
+    assert incidents() == before + 2
