@@ -28,9 +28,12 @@ from reporting.models import (
     HIST_FIELDS,
     RESPONSE_EDGES,
     SUM_FIELDS,
+    WINDOW_DAYS,
+    WINDOW_ZONE,
     DailyRollup,
     MonthlyRollup,
     RollupState,
+    figure_sums_sql,
 )
 from tenants.models import Tenant
 
@@ -249,6 +252,7 @@ def rollup_tenant(tenant: Tenant, *, full: bool = False, now: dt.datetime | None
                 batch_size=500,
             )
             months_refresh(tenant, {d.replace(day=1) for d in days})
+            window_refresh(tenant, started, computed)
             state.watermark = started - OVERLAP
             state.last_success_at = computed
             state.last_error = ""
@@ -288,6 +292,35 @@ def months_refresh(tenant: Tenant, months: set[dt.date]) -> None:
                       month=month, **figures)
         for month, figures in sums.items()
     ])
+
+
+WINDOW_SQL = """
+INSERT INTO reporting_windowrollup (tenant_id, region_id, province_code, start, "end",
+  computed_at, """ + ", ".join((*COUNT_FIELDS, *SUM_FIELDS, *HIST_FIELDS)) + """)
+SELECT %(tenant)s, %(region)s, %(province)s, %(start)s, %(end)s, %(computed)s,
+  """ + figure_sums_sql("d") + """
+FROM reporting_dailyrollup d
+WHERE d.tenant_id = %(tenant)s AND d.day BETWEEN %(start)s AND %(end)s
+ON CONFLICT (tenant_id) DO UPDATE SET """ + ", ".join(
+    f'"{f}" = EXCLUDED."{f}"' for f in ("region_id", "province_code", "start", "end",
+                                        "computed_at", *COUNT_FIELDS, *SUM_FIELDS, *HIST_FIELDS))
+
+
+def window_refresh(tenant: Tenant, now: dt.datetime, computed: dt.datetime) -> None:
+    """Rewrite the tenant's WindowRollup as the sum of its daily rows of the
+    national pages' default period as of `now` (about 30 rows: cheaper to redo on
+    every run than to work out whether the window moved or a day in it changed)."""
+    import zoneinfo
+
+    region = tenant.region
+    assert region is not None
+    end = now.astimezone(zoneinfo.ZoneInfo(WINDOW_ZONE)).date()
+    with connection.cursor() as cursor:
+        cursor.execute(WINDOW_SQL, {
+            "tenant": tenant.pk, "region": region.code, "province": region.parent_id or "",
+            "start": end - dt.timedelta(days=WINDOW_DAYS - 1), "end": end,
+            "computed": computed,
+        })
 
 
 def live_tenants() -> Any:

@@ -13,34 +13,38 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from reporting import national, policies
+from reporting.models import WINDOW_DAYS, WINDOW_ZONE
 from reporting.periods import period_from_request
 from reporting.views import period_query
 from tenants.models import Region
 
-ZONE = "Asia/Jakarta"  # national pages count each Pemda's own days, and speak WIB
+# National pages count each Pemda's own days, and speak WIB; their default period is
+# the one the rollups keep a per-Pemda window row for.
+ZONE = WINDOW_ZONE
 NATIONAL_LEAGUE_ENDS = 25
 
 
 def _page(request: HttpRequest, province: Region | None) -> HttpResponse:
-    period, form = period_from_request(request.GET, ZONE)
+    period, form = period_from_request(request.GET, ZONE, default_days=WINDOW_DAYS)
     context: dict[str, Any] = {"form": form, "period": period, "province": province,
                                "scope_title": province.name if province else _("Indonesia")}
     if period is None:
         return render(request, "reporting/national.html", context, status=400)
     code = province.code if province else ""
     sort = request.GET.get("sort", "within_10_share")
-    trend = national.monthly(period.end, 12, code)
-    league: list[dict[str, Any] | None] = list(national.league(period, code, sort))
+    shown = national.page(period, code, sort)
+    found, trend = shown.figures, shown.trend
+    league: list[dict[str, Any] | None] = list(found.league)
     hidden = 0
     if not province and len(league) > 2 * NATIONAL_LEAGUE_ENDS:
         # The whole country: the top and the bottom; each province page has all of its own.
         hidden = len(league) - 2 * NATIONAL_LEAGUE_ENDS
         league = league[:NATIONAL_LEAGUE_ENDS] + [None] + league[-NATIONAL_LEAGUE_ENDS:]
     context.update(
-        totals=national.totals(period, code),
+        totals=found.totals,
         league=league,
         league_hidden=hidden,
-        provinces=None if province else national.provinces(period),
+        provinces=None if province else found.provinces,
         trend=trend,
         chart={
             "months": [m["month"].strftime("%Y-%m") for m in trend],
@@ -48,7 +52,7 @@ def _page(request: HttpRequest, province: Region | None) -> HttpResponse:
             "incidents": [m["incidents"] for m in trend],
             "within_10": [m["within_10_share"] for m in trend],
         },
-        fresh=national.freshness(code),
+        fresh=shown.fresh,
         sort=sort,
         query=period_query(period),
     )

@@ -9,6 +9,11 @@ figures functions alone, and the core SQL alone (the raw reference). Budget: eac
 page p95 < 300 ms. Asserts nothing about time.
 
     .venv/bin/python -m tests.perf.bench_reporting [--tenants 514] [--incidents 5000000]
+
+Building the data takes most of the ~15 minutes; `--keep` leaves the database in
+place and `--reuse` measures the kept one again without rebuilding (migrations
+added since are applied, the rollups refreshed incrementally). Drop it with
+`--drop` (or a last run without `--keep`).
 """
 
 from __future__ import annotations
@@ -84,6 +89,25 @@ def timed(fn: Callable[[], Any], runs: int, warmup: int = 3) -> list[float]:
     return out
 
 
+def cold(fn: Callable[[], Any], runs: int) -> list[float]:
+    """`fn` timed as the first view after a rollup run sees it: the page figures are
+    cached under the rollup version, so one tenant's rollup state is stamped anew
+    before each call (outside the timing)."""
+    from django.utils import timezone
+
+    from reporting.models import RollupState
+
+    state = RollupState.objects.order_by("pk").first()
+    assert state is not None
+    out = []
+    for _ in range(runs):
+        RollupState.objects.filter(pk=state.pk).update(last_attempt_at=timezone.now())
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
 def line(label: str, samples: list[float]) -> str:
     return (f"  {label:<44} p95 {p95(samples):7.1f} ms   median "
             f"{statistics.median(samples):7.1f} ms   ({len(samples)} runs)")
@@ -94,20 +118,49 @@ def main() -> None:
     parser.add_argument("--tenants", type=int, default=514)
     parser.add_argument("--incidents", type=int, default=5_000_000)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--db", default="siaga112_bench_reporting")
+    parser.add_argument("--keep", action="store_true", help="leave the database afterwards")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the database a --keep run left, without rebuilding")
+    parser.add_argument("--drop", action="store_true", help="only drop a kept database")
     args = parser.parse_args()
-    with bench_database("siaga112_bench_reporting"):
-        _run(args.tenants, args.incidents, args.runs)
+    if args.drop:
+        with bench_database(args.db, reuse=True):
+            return
+    with bench_database(args.db, keep=args.keep, reuse=args.reuse):
+        if args.reuse:
+            tenants = _refresh()
+        else:
+            tenants = _build(args.tenants, args.incidents)
+        _measure(tenants, args.runs)
 
 
-def _run(n_tenants: int, n_incidents: int, runs: int) -> None:  # noqa: C901
+def _refresh() -> list[Any]:
+    """The kept database, brought up to the code: new public migrations applied,
+    every live tenant's rollups brought up to date by the incremental run."""
+    from django.core.management import call_command
+
+    from reporting import rollups
+    from tenants.models import Tenant
+
+    out = sys.stdout.write
+    call_command("migrate_schemas", "--shared", interactive=False, verbosity=0)
+    tenants = list(Tenant.objects.filter(status=Tenant.Status.LIVE).select_related("region")
+                   .order_by("id"))
+    t0 = time.perf_counter()
+    for tenant in tenants:
+        rollups.rollup_tenant(tenant)
+    out(f"reused the kept database: {len(tenants)} live tenants, incremental rollup "
+        f"in {time.perf_counter() - t0:.0f} s\n")
+    return tenants
+
+
+def _build(n_tenants: int, n_incidents: int) -> list[Any]:
     from django.core.management import call_command
     from django.db import connection
-    from django.test import Client
     from django_tenants.utils import schema_context
 
-    from accounts.models import Role, User
-    from reporting import kpis, national, rollups
-    from reporting.periods import Period, previous_month
+    from reporting import rollups
     from tenants.models import Region, Tenant
     from tenants.services import (
         public_tenant_ensure,
@@ -164,25 +217,43 @@ def _run(n_tenants: int, n_incidents: int, runs: int) -> None:  # noqa: C901
     out(f"full rollup of {len(durations)} tenants in {time.perf_counter() - t0:.0f} s "
         f"(median {statistics.median(durations) * 1000:.0f} ms each), {rows} rollup rows\n")
     # An incremental run with nothing new: what the beat job costs every 10 minutes.
+    return tenants
+
+
+def _measure(tenants: list[Any], runs: int) -> None:
+    from django.db import connection
+    from django.test import Client
+    from django_tenants.utils import schema_context
+
+    from accounts.models import Role, User
+    from reporting import kpis, national, rollups
+    from reporting.models import WINDOW_DAYS, WINDOW_ZONE
+    from reporting.periods import Period, previous_month
+    from tenants.models import Tenant
+
+    out = sys.stdout.write
+    # An incremental run with nothing new: what the beat job costs every 10 minutes.
     sample = Tenant.objects.select_related("region").get(pk=tenants[0].pk)
     incr = timed(lambda: rollups.rollup_tenant(sample), 10, warmup=1)
     out(line("incremental rollup, one tenant, nothing new", incr) + "\n")
 
-    officer = User.objects.create_user("bench-nasional", role=Role.NATIONAL_OFFICER)
+    officer, _ = User.objects.get_or_create(username="bench-nasional",
+                                            defaults={"role": Role.NATIONAL_OFFICER})
     national_client = Client(HTTP_HOST="localhost")
     national_client.force_login(officer)
     mark_second_factor_passed(national_client, officer)  # a full login: 2FA too
     pemda = tenants[0]
     host = pemda.domains.get(is_primary=True).domain
     with schema_context(pemda.schema_name):
-        supervisor = User.objects.create_user("bench-supervisor", role=Role.SUPERVISOR)
+        supervisor, _ = User.objects.get_or_create(username="bench-supervisor",
+                                                   defaults={"role": Role.SUPERVISOR})
         pemda_client = Client(HTTP_HOST=host)
         pemda_client.force_login(supervisor)
         mark_second_factor_passed(pemda_client, supervisor)
     today = dt.date.today()
     year, month = previous_month(today)
     month_period = Period.month(year, month, pemda.region.timezone if pemda.region else "Asia/Jakarta")
-    recent = Period(today - dt.timedelta(days=29), today)
+    recent = Period.last_days(WINDOW_DAYS, WINDOW_ZONE)  # the national pages' default
     month_query = f"start={month_period.start}&end={month_period.end}"
 
     def national_page() -> None:
@@ -196,11 +267,15 @@ def _run(n_tenants: int, n_incidents: int, runs: int) -> None:  # noqa: C901
         assert pemda_client.get(f"/laporan/?{month_query}").status_code == 200
 
     def national_figures() -> None:
-        national.totals(recent)
-        national.league(recent)
-        national.provinces(recent)
+        national.figures(recent)
         national.monthly(recent.end)
         national.freshness()
+
+    def national_window_sql() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(national.WINDOW_SQL, {"start": recent.start, "end": recent.end,
+                                                 "province": ""})
+            cursor.fetchall()
 
     def national_sql() -> None:
         with connection.cursor() as cursor:
@@ -232,9 +307,13 @@ def _run(n_tenants: int, n_incidents: int, runs: int) -> None:  # noqa: C901
     out(f"\nnational page: {len(tenants)} live Pemda, last 30 days; "
         f"Pemda page: {pemda.name}, {month_period.start:%B %Y}, {month_incidents} incidents\n")
     out(line("national page /kpi/ (through Django)", timed(national_page, runs)) + "\n")
+    out(line("  the same, cache cold (a rollup just landed)", cold(national_page, runs)) + "\n")
     out(line("province page /kpi/provinsi/35/", timed(province_page, runs)) + "\n")
+    out(line("  the same, cache cold", cold(province_page, runs)) + "\n")
     out(line("  national figures functions only", timed(national_figures, runs)) + "\n")
     out(line("  raw SQL reference: league aggregate", timed(national_sql, runs)) + "\n")
+    out(line("  raw SQL: the window rows the page reads", timed(national_window_sql, runs))
+        + "\n")
     out(line("Pemda month dashboard /laporan/ (Django)", timed(pemda_page, runs)) + "\n")
     out(line("  Pemda figures functions only", timed(pemda_figures, runs)) + "\n")
     out(line("  raw SQL reference: calls + per-OPD", timed(pemda_sql, runs)) + "\n")

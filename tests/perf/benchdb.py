@@ -8,9 +8,11 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def bench_database(name: str) -> Iterator[None]:
+def bench_database(name: str, *, keep: bool = False, reuse: bool = False) -> Iterator[None]:
     """Create `name` on the server of DATABASE_URL (default: PostgreSQL on
-    127.0.0.1, else the embedded one), set Django up on it, drop it afterwards."""
+    127.0.0.1, else the embedded one), set Django up on it, drop it afterwards.
+    `keep` leaves it in place afterwards and `reuse` opens the one a kept run left,
+    so a benchmark whose data takes long to build can be re-measured cheaply."""
     import psycopg
     from siaga112 import embedded
 
@@ -21,8 +23,13 @@ def bench_database(name: str) -> Iterator[None]:
     )
     base, _, query = admin_url.partition("?")
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        if reuse:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                [name]).fetchone():
+                raise SystemExit(f"--reuse: no kept database {name}; run with --keep first")
+        else:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
     os.environ["DATABASE_URL"] = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
     os.environ.setdefault("SIAGA112_DEBUG", "1")
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/11")
@@ -36,5 +43,6 @@ def bench_database(name: str) -> Iterator[None]:
         from django.db import connection
 
         connection.close()
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not keep:
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from reporting import kpis, national, rollups
-from reporting.models import DailyRollup, RollupState
+from reporting.models import WINDOW_DAYS, WINDOW_ZONE, DailyRollup, RollupState, WindowRollup
 from reporting.periods import Period
 from tests.reporting import timeline
 
@@ -60,7 +60,38 @@ def assert_rollups_match(start: dt.date, end: dt.date) -> dict:
     assert sum(p["calls"] for p in provinces) == nat["calls"]
     assert sum(p["incidents"] for p in provinces) == nat["incidents"]
     assert sum(r["calls"] for r in national.league(period)) == nat["calls"]
+    assert_window_matches()
     return nat
+
+
+def assert_window_matches() -> None:
+    """The default period of the national pages is read from the per-Pemda window
+    rows: they cover it (the last rollup wrote them), and the national and Jawa
+    Timur figures read through them, and through the daily rows when a window row
+    is stale, equal the sums read in each tenant's schema."""
+    window = Period.last_days(WINDOW_DAYS, WINDOW_ZONE)
+    live = {t.pk for t in rollups.live_tenants()}
+    assert set(WindowRollup.objects.filter(start=window.start, end=window.end)
+               .values_list("tenant_id", flat=True)) >= live
+    expected = per_tenant_sum(window.start, window.end)
+    expected_jatim = per_tenant_sum(window.start, window.end, "35")
+    assert expected["calls"] > 0
+    found = national.figures(window)
+    assert {k: found.totals[k] for k in ADDITIVE} == {k: expected[k] for k in ADDITIVE}
+    assert {k: national.totals(window, "35")[k] for k in ADDITIVE} == {
+        k: expected_jatim[k] for k in ADDITIVE}
+    assert sum(r["incidents"] for r in found.league) == expected["incidents"]
+    # A window row left over from yesterday is not used: that Pemda's daily rows are.
+    stale = WindowRollup.objects.filter(tenant__status="live", calls__gt=0).first()
+    assert stale is not None
+    WindowRollup.objects.filter(pk=stale.pk).update(
+        start=window.start - dt.timedelta(days=1), end=window.end - dt.timedelta(days=1),
+        calls=0, incidents=0)
+    mixed = national.figures(window).totals
+    assert {k: mixed[k] for k in ADDITIVE} == {k: expected[k] for k in ADDITIVE}
+    assert mixed["histograms"] == found.totals["histograms"]
+    rollups.rollup_tenant(stale.tenant)  # and the next run puts it right
+    assert WindowRollup.objects.get(pk=stale.pk).end == window.end
 
 
 def test_national_and_provincial_equal_the_sum_of_pemda(tenant_b, tenant_c):
@@ -195,4 +226,37 @@ def test_national_officer_sees_league_tables_without_tenant_queries(tenant_b, cl
     sql = " ".join(q["sql"] for q in queries.captured_queries)
     assert not re.search(r"incidents_(call|incident|dispatch|category|agency)\b", sql)
     assert "pemda_" not in sql
-    assert "reporting_dailyrollup" in sql
+    # The default period comes from the window rows; the trend from the monthly ones.
+    assert "reporting_windowrollup" in sql and "reporting_monthlyrollup" in sql
+
+
+def test_cached_page_figures_follow_the_rollups(tenant_b, client_for):
+    """The page figures are cached under the rollup version: a second view reads no
+    rollup table, new incidents show once a rollup has landed, not before."""
+    from accounts.models import User
+
+    rollups.rollup_all()
+    with schema_context("public"):
+        officer = User.objects.get(username="prov.jatim")
+    client = client_for(None, officer)
+    today = timezone.now().astimezone(timeline.WIB).date()
+    path = (f"/kpi/provinsi/35/?start={today - dt.timedelta(days=1)}"
+            f"&end={today + dt.timedelta(days=1)}")
+
+    def incidents() -> int:
+        html = client.get(path).content.decode()
+        found = re.search(r'id="nat-incidents">([\d.,]+)<', html)
+        assert found, html[:500]
+        return int(re.sub(r"[.,]", "", found.group(1)))
+
+    before = incidents()
+    with CaptureQueriesContext(connection) as queries:
+        assert incidents() == before
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "reporting_rollupstate" in sql  # the version
+    assert not re.search(r"reporting_(daily|monthly|window)rollup", sql)  # the rest: cache
+    with schema_context(tenant_b.schema_name):
+        timeline.build_now(timezone.now())
+    assert incidents() == before  # not rolled up yet: the rollups are the page's source
+    rollups.rollup_all()
+    assert incidents() == before + 2
