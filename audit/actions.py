@@ -19,6 +19,8 @@ PUBLIC_ACTIONS: dict[str, Promise] = {
     "onboarding.evidence_saved": _("Onboarding evidence saved"),
     "invitation.created": _("Pemda-admin invitation issued"),
     "invitation.accepted": _("Pemda-admin invitation accepted"),
+    "api_token.created": _("API token created"),
+    "api_token.revoked": _("API token revoked"),
 }
 
 # Changes in a Pemda's schema, read by that Pemda's admin.
@@ -34,6 +36,8 @@ TENANT_ACTIONS: dict[str, Promise] = {
     "pbx_key.created": _("PBX key created"),
     "pbx_key.revoked": _("PBX key revoked"),
     "block.lifted": _("Number block lifted"),
+    "api_token.created": _("API token created"),
+    "api_token.revoked": _("API token revoked"),
     "invitation.accepted": _("Pemda-admin invitation accepted"),
 }
 

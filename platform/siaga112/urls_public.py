@@ -15,6 +15,7 @@ urlpatterns = [
          name="graphql"),
     path("", include("reporting.urls_public")),
     path("", include("billing.urls_public")),
+    path("", include("integration.urls_public")),
     path("", include("onboarding.urls")),
 ]
 
