@@ -366,10 +366,13 @@ class SiagaGraphQLView(GraphQLView):
                     response["Idempotent-Replayed"] = "true"
                     return response
                 response = super().dispatch(request, *args, **kwargs)
-                if response.status_code == 200:
+                answer = json.loads(response.content) if response.status_code == 200 else {}
+                # A refusal in the payload (typed errors) is an answer and is kept; a
+                # GraphQL error (a failure, a bad variable) is not: a retry runs again.
+                if response.status_code == 200 and not answer.get("errors"):
                     idempotency_store(
                         schema_name=schema_name, key=key, request_hash=request_hash,
-                        response={"status": 200, "body": json.loads(response.content)},
+                        response={"status": 200, "body": answer},
                     )
                 return response
         except DomainError as exc:

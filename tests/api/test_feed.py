@@ -227,3 +227,67 @@ def test_province_feed_access(public_client, make_token, tenant_a, session_clien
     ok = gql(public_client, PROVINCE, {"province": "12"}, token=national).json()
     assert "errors" not in ok
     assert {e["provinceCode"] for e in ok["data"]["provinceIncidentEvents"]["events"]} <= {"12"}
+
+
+def test_tenant_feed_follows_the_roles(tenant_b, host_client, session_client, tenant_user,
+                                       make_token):
+    """On the committed demo data of Sidoarjo: anonymous and the Pemda admin get
+    nothing, a responder only its own agency's steps, a token everything."""
+    anonymous = gql(host_client(tenant_b), FEED).json()["data"]["incidentEvents"]
+    assert anonymous["events"] == [] and anonymous["hasMore"] is False
+    admin = gql(session_client(tenant_b, tenant_user(tenant_b, "admin")), FEED).json()
+    assert admin["data"]["incidentEvents"]["events"] == []
+    raw = make_token(scope="tenant", schema_name=tenant_b.schema_name)[1]
+    everything = gql(host_client(tenant_b), FEED.replace("data }", "data agencyCode }"),
+                     token=raw).json()["data"]["incidentEvents"]["events"]
+    assert {e["agencyCode"] for e in everything} - {None} >= {"damkar"}
+    assert len({e["agencyCode"] for e in everything} - {None}) >= 2
+    damkar = gql(session_client(tenant_b, tenant_user(tenant_b, "damkar")),
+                 FEED.replace("data }", "data agencyCode }")).json()
+    events = damkar["data"]["incidentEvents"]["events"]
+    assert events and {e["agencyCode"] for e in events} <= {None, "damkar"}
+
+
+def test_concurrent_retries_with_one_idempotency_key_make_one_incident(cleanup):
+    """Two copies of one request racing (a client retrying on a timeout): the
+    per-key lock lets one run, the other gets its stored answer."""
+    from integration.models import IdempotencyRecord
+
+    made, tokens = cleanup
+    sidoarjo, _other = _live_jatim()
+    token, raw = raw_token(scope="tenant", access="read_write", schema_name=sidoarjo.schema_name)
+    tokens.append(token.pk)
+    query = """mutation($input: IncidentInput!) { createIncident(input: $input) {
+      created incident { id reference } errors { code } } }"""
+    variables = {"input": {"category": "fire", "description": "sensor suhu", "latitude": -7.44,
+                           "longitude": 112.7, "address": "Gudang", "force": True}}
+    answers: list[Any] = []
+    start = threading.Barrier(2)
+
+    def post() -> None:
+        try:
+            start.wait(10)
+            answers.append(gql(_client(sidoarjo), query, variables, token=raw,
+                               Idempotency_Key="race-key-1"))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    try:
+        assert [a.status_code for a in answers] == [200, 200]
+        bodies = [a.json() for a in answers]
+        assert bodies[0] == bodies[1]
+        incident_id = int(bodies[0]["data"]["createIncident"]["incident"]["id"])
+        made[sidoarjo.schema_name] = [incident_id]
+        with schema_context(sidoarjo.schema_name):
+            assert Incident.objects.filter(description="sensor suhu").count() == 1
+    finally:
+        IdempotencyRecord.objects.filter(schema_name=sidoarjo.schema_name,
+                                         key="race-key-1").delete()
+        with schema_context(sidoarjo.schema_name):
+            made[sidoarjo.schema_name] = list(
+                Incident.objects.filter(description="sensor suhu").values_list("pk", flat=True))
