@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.services import record
-from core.errors import DomainError, Forbidden, Invalid
+from core.errors import DomainError, Invalid
 from integration.models import ApiToken, IdempotencyRecord, ProvinceIncidentEvent
 
 logger = logging.getLogger(__name__)
@@ -229,8 +229,4 @@ def idempotency_store(*, schema_name: str, key: str, request_hash: str, response
     IdempotencyRecord.objects.create(
         schema_name=schema_name, key=key, request_hash=request_hash, response=response
     )
-
-
-def forbid(message: str = "This token or account may not do that.") -> Forbidden:
-    return Forbidden(message)
 
