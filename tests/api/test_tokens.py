@@ -136,3 +136,30 @@ def test_national_token_reads_onboarding_like_the_auditor(host_client, make_toke
     response = gql(host_client(None), "{ provinces { name } }", token=raw)
     assert response.status_code == 200 and response.json()["data"]["provinces"]
     assert connection.schema_name == "public"
+
+
+@pytest.mark.parametrize(("scope", "state", "host", "status"), [
+    ("tenant", "active", "own", 200), ("tenant", "active", "other", 401),
+    ("tenant", "active", "public", 401), ("tenant", "expired", "own", 401),
+    ("tenant", "revoked", "own", 401),
+    ("province", "active", "public", 200), ("province", "active", "own", 401),
+    ("province", "expired", "public", 401), ("province", "revoked", "public", 401),
+    ("national", "active", "public", 200), ("national", "active", "own", 401),
+    ("national", "revoked", "public", 401),
+])
+def test_scope_matrix(tenant_a, tenant_b, host_client, make_token, scope, state, host, status):
+    kwargs = {"scope": scope, "expires_in": timedelta(seconds=-1) if state == "expired"
+              else timedelta(days=1), "revoked": state == "revoked"}
+    if scope == "tenant":
+        kwargs["schema_name"] = tenant_a.schema_name
+    if scope == "province":
+        kwargs["province_code"] = "12"
+    _t, raw = make_token(**kwargs)
+    tenant = {"own": tenant_a, "other": tenant_b, "public": None}[host]
+    query = LIST if tenant is not None else "{ provinceIncidentEvents { hasMore } }"
+    response = gql(host_client(tenant), query, token=raw)
+    assert response.status_code == status, response.content
+    if status == 200:
+        assert "errors" not in response.json()
+    else:
+        assert "data" not in response.json()
