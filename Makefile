@@ -45,7 +45,7 @@ test: setup browser-deps lint
 lint: $(STAMP)
 	$(BIN)/ruff check --quiet .
 	$(BIN)/lint-imports --no-cache --no-logo
-	$(BIN)/mypy platform/siaga112 core tenants accounts onboarding incidents reporting billing outbox referrals audit webhooks
+	$(BIN)/mypy platform/siaga112 core tenants accounts onboarding incidents reporting billing outbox referrals audit webhooks integration
 
 check: lint
 	$(BIN)/siaga112 makemigrations --check --dry-run

@@ -21,7 +21,8 @@ class AccountQuery(graphene.ObjectType):
 
     def resolve_me(root, info):
         user = info.context.user
-        return user if user.is_authenticated else None
+        # An API token is no account (integration.auth.TokenUser): no `me`.
+        return user if user.is_authenticated and isinstance(user, User) else None
 
     def resolve_staff(root, info):
         return selectors.staff_visible_to(info.context.user)

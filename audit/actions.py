@@ -25,6 +25,8 @@ PUBLIC_ACTIONS: dict[str, Promise] = {
     "webhook.created": _("Webhook subscriber added"),
     "webhook.revoked": _("Webhook subscriber revoked"),
     "webhook.replayed": _("Webhook delivery replayed"),
+    "api_token.created": _("API token created"),
+    "api_token.revoked": _("API token revoked"),
 }
 
 # Changes in a Pemda's schema, read by that Pemda's admin.
@@ -40,6 +42,8 @@ TENANT_ACTIONS: dict[str, Promise] = {
     "pbx_key.created": _("PBX key created"),
     "pbx_key.revoked": _("PBX key revoked"),
     "block.lifted": _("Number block lifted"),
+    "api_token.created": _("API token created"),
+    "api_token.revoked": _("API token revoked"),
     "invitation.accepted": _("Pemda-admin invitation accepted"),
     "twofactor.enrolled": _("Two-factor login set up"),
     "twofactor.backup_codes_regenerated": _("New two-factor backup codes made"),

@@ -9,12 +9,17 @@ on the text. `siaga112.graphql_view.SiagaGraphQLView`, the one view of both
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from graphene_django.views import GraphQLView as BaseGraphQLView
 from graphql import GraphQLError
 
 from core.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+INTERNAL = "Internal error: the request could not be completed. It has been logged."
 
 
 def format_error(error: Exception) -> dict[str, Any]:
@@ -24,6 +29,20 @@ def format_error(error: Exception) -> dict[str, Any]:
         formatted["message"] = domain.error_message()
         formatted["extensions"] = domain.extensions
         return formatted
+    original = getattr(error, "original_error", None)
+    if isinstance(error, GraphQLError) and error.path and original is not None and not isinstance(
+        original, GraphQLError
+    ):
+        # A bug in a resolver: its text (SQL, a file name, data) is not for the client.
+        logger.error("graphql.resolver_failed", exc_info=original,
+                     extra={"path": ".".join(str(p) for p in error.path)})
+        formatted = dict(error.formatted)
+        formatted["message"] = INTERNAL
+        formatted["extensions"] = {"code": "internal", "field": None}
+        return formatted
+    if not isinstance(error, GraphQLError):
+        logger.error("graphql.failed", exc_info=error)
+        return {"message": INTERNAL, "extensions": {"code": "internal", "field": None}}
     return BaseGraphQLView.format_error(error)
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.rules import INDONESIA_LAT, INDONESIA_LNG
+from integration.models import current_xact_id
 
 
 class IncidentSettings(models.Model):
@@ -433,10 +434,14 @@ class TimelineEntry(models.Model):
     actor_name = models.CharField(max_length=160, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
     data = models.JSONField(default=dict, blank=True)
+    # The writing transaction's id, set by PostgreSQL: the change feed
+    # (incidentEvents) pages by (txid, id) in commit order.
+    txid = models.BigIntegerField(db_default=current_xact_id(), editable=False)
 
     class Meta:
         ordering = ["at", "id"]
         verbose_name_plural = "timeline entries"
+        indexes = [models.Index(fields=["txid", "id"], name="timeline_feed")]
 
     def __str__(self) -> str:
         return f"{self.incident_id}:{self.kind}"

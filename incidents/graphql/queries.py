@@ -8,6 +8,7 @@ import graphene
 
 from core.errors import NotFound
 from incidents import policies, selectors
+from incidents.graphql.pagination import selects
 from incidents.models import Dispatch, Incident, TimelineEntry
 
 
@@ -79,6 +80,9 @@ class IncidentType(graphene.ObjectType):
 
     @staticmethod
     def resolve_dispatches(i: Incident, info: Any) -> list[Dispatch]:
+        # Lists prefetch these (policies.with_visible_details); a single incident asks.
+        if "dispatches" in getattr(i, "_prefetched_objects_cache", {}):
+            return list(i.dispatches.all())
         return list(
             policies.visible_dispatches(info.context.user)
             .filter(incident=i)
@@ -87,6 +91,8 @@ class IncidentType(graphene.ObjectType):
 
     @staticmethod
     def resolve_timeline(i: Incident, info: Any) -> list[TimelineEntry]:
+        if "timeline" in getattr(i, "_prefetched_objects_cache", {}):
+            return list(i.timeline.all())
         return list(policies.visible_timeline(info.context.user, i))
 
 
@@ -105,6 +111,9 @@ class IncidentQuery(graphene.ObjectType):
         if not policies.can_view_incidents(user):
             return []
         query = selectors.incident_search(policies.visible_incidents(user), "", status or "")
+        query = policies.with_visible_details(
+            user, query, dispatches=selects(info, "dispatches"), timeline=selects(info, "timeline")
+        )
         return list(query[: max(1, min(first or 100, 500))])
 
     @staticmethod

@@ -15,6 +15,7 @@ from accounts.models import User
 from core.rules import InvalidPhoneNumber, normalize_phone
 from incidents.errors import OperationError
 from incidents.models import Agency, Dispatch, Incident, IncidentStatus, TimelineEntry
+from integration.services import province_event_publish
 from tenants.db import current_schema
 from webhooks.services import webhook_event_publish
 
@@ -25,7 +26,9 @@ def lock_or_404(query: type[M] | QuerySet[M], pk: object, what: str) -> M:
     """The row, locked (SELECT ... FOR UPDATE) until the transaction ends; an
     OperationError 404 ("No such <what>.") when there is none."""
     rows = query._default_manager.all() if isinstance(query, type) else query
-    row = rows.select_for_update().filter(pk=pk).first()
+    # of=("self",): a select_related join (the category, the agency) must not lock
+    # those rows too, or every change to any fire incident would wait for the others.
+    row = rows.select_for_update(of=("self",)).filter(pk=pk).first()
     if row is None:
         raise OperationError(f"No such {what}.", status=404)
     return row
@@ -55,6 +58,22 @@ def timeline_add(
         actor_name=actor_name or actor_label(actor),
         at=at or timezone.now(),
         data=data or {},
+    )
+    # The province's feed learns of the change in the same transaction: it commits
+    # (or rolls back) with the change itself, and its readers never open 514 schemas.
+    province_event_publish(
+        schema_name=current_schema(),
+        incident_id=incident.pk,
+        reference=incident.reference,
+        kind=kind,
+        at=entry.at,
+        category=incident.category.code,
+        priority=incident.priority,
+        status=incident.status,
+        kecamatan=incident.kecamatan,
+        latitude=incident.latitude,
+        longitude=incident.longitude,
+        is_test=incident.is_test,
     )
     incident_events_publish(incident, entry)
     return entry

@@ -171,7 +171,7 @@ def dispatch_advance(
     *,
     dispatch_id: int,
     to_status: str,
-    actor: User,
+    actor: User | None,
     expected_version: int | None = None,
     outcome: str = "",
     note: str = "",

@@ -257,6 +257,20 @@ def incident_attach_call(*, incident_id: int, call_id: int, actor: User) -> Inci
 
 
 @transaction.atomic
+def incident_note_add(*, incident_id: int, text: str, actor: User | None) -> Incident:
+    """A note on the incident's timeline (a provincial app, a sensor, a colleague)."""
+    text = (text or "").strip()
+    if not text:
+        raise OperationError(_("Write the note."), field="text")
+    if len(text) > 2000:
+        raise OperationError("The note is too long (2000 characters).", field="text")
+    incident = lock_incident_not_closed(incident_id)
+    timeline_add(incident=incident, kind="note", actor=actor, data={"text": text})
+    logger.info("incident.note_added", extra={"incident": incident.pk})
+    return incident
+
+
+@transaction.atomic
 def incident_close(
     *, incident_id: int, actor: User, note: str = "", confirm_undispatched: bool = False
 ) -> Incident:

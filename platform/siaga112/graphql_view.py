@@ -12,17 +12,27 @@
   platform (npm), never a CDN.
 - Limits checked before validation and execution, with a message saying which:
   body size, depth, aliases and fields (fragments expanded, so a fragment
-  used twice costs twice).
+  used twice costs twice), operations per document, and an estimated cost
+  (each list multiplies what is selected under it by its first/last, or by the
+  page maximum) against the schema.
+- API tokens (integration.auth): an unknown, revoked or expired token, or one
+  presented on a host outside its scope, is a 401 JSON answer saying which;
+  each token has its own rate limit (throttle.py's Redis counter).
+- A mutation sent with an `Idempotency-Key` header is answered once per key and
+  Pemda: a retry with the same body gets the stored answer, another body under
+  the same key 422.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
@@ -32,15 +42,27 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLSchema,
     InlineFragmentNode,
+    IntValueNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    is_composite_type,
     parse,
     specified_rules,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
+from core.errors import DomainError
 from core.graphql import GraphQLView
+from integration.services import idempotency_lookup, idempotency_store
+from siaga112 import throttle
+from tenants.db import current_schema
 
 
 def limits() -> dict[str, int]:
@@ -116,6 +138,120 @@ def query_limit_errors(query: str) -> list[str]:
     return errors
 
 
+# A list field without first/last is assumed to hold this many rows.
+LIST_ESTIMATE = 10
+
+
+def _is_list(gql_type: Any) -> bool:
+    while isinstance(gql_type, GraphQLNonNull):
+        gql_type = gql_type.of_type
+    return isinstance(gql_type, GraphQLList)
+
+
+def _page_argument(field: FieldNode, variables: dict[str, Any]) -> int | None:
+    for argument in field.arguments or ():
+        if argument.name.value not in ("first", "last"):
+            continue
+        value = argument.value
+        if isinstance(value, IntValueNode):
+            return int(value.value)
+        if isinstance(value, VariableNode):
+            raw = variables.get(value.name.value)
+            if isinstance(raw, int):
+                return raw
+    return None
+
+
+def _estimated_cost(
+    selection_set: SelectionSetNode,
+    parent: Any,
+    schema: GraphQLSchema,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, Any],
+    stack: frozenset[str],
+) -> int:
+    """Rows a selection may touch: 1 per field, times the rows of the list it is in.
+    A connection counts its first/last (or the page maximum) once, at the connection
+    field; its `edges` list does not multiply again. Unknown fields cost 1 (the
+    validation step names them)."""
+    total = 0
+    fields = getattr(parent, "fields", {}) or {}
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            field_def = fields.get(selection.name.value)
+            if field_def is None or selection.selection_set is None:
+                total += 1
+                continue
+            named = get_named_type(field_def.type)
+            is_connection = named.name.endswith("Connection")
+            inside_connection = getattr(parent, "name", "").endswith("Connection")
+            page = _page_argument(selection, variables)
+            if is_connection:
+                rows = page if page is not None else limits()["MAX_PAGE"]
+            elif _is_list(field_def.type) and not inside_connection:
+                rows = page if page is not None else LIST_ESTIMATE
+            else:
+                rows = 1
+            child = (_estimated_cost(selection.selection_set, named, schema, fragments,
+                                     variables, stack) if is_composite_type(named) else 0)
+            total += max(rows, 1) * (1 + child)
+        elif isinstance(selection, InlineFragmentNode):
+            target = (schema.get_type(selection.type_condition.name.value)
+                      if selection.type_condition else parent)
+            total += _estimated_cost(selection.selection_set, target or parent, schema,
+                                     fragments, variables, stack)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is None or name in stack:
+                continue
+            target = schema.get_type(fragment.type_condition.name.value) or parent
+            total += _estimated_cost(fragment.selection_set, target, schema, fragments,
+                                     variables, stack | {name})
+    return total
+
+
+def query_cost_errors(query: str, schema: GraphQLSchema, variables: dict[str, Any]) -> list[str]:
+    """Operations per document and the estimated cost, as sentences ([] if within)."""
+    try:
+        document = parse(query, max_tokens=limits()["MAX_TOKENS"])
+    except GraphQLError:
+        return []  # query_limit_errors and graphene report it
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    errors: list[str] = []
+    if len(operations) > limits()["MAX_OPERATIONS"]:
+        errors.append(f"the document has {len(operations)} operations; "
+                      f"at most {limits()['MAX_OPERATIONS']} allowed")
+        return errors
+    fragments = {d.name.value: d for d in document.definitions
+                 if isinstance(d, FragmentDefinitionNode)}
+    roots = {OperationType.QUERY: schema.query_type, OperationType.MUTATION: schema.mutation_type,
+             OperationType.SUBSCRIPTION: schema.subscription_type}
+    for operation in operations:
+        root = roots.get(operation.operation)
+        if root is None:
+            continue
+        cost = _estimated_cost(operation.selection_set, root, schema, fragments, variables,
+                               frozenset())
+        if cost > limits()["MAX_COST"]:
+            errors.append(f"query cost is {cost}; at most {limits()['MAX_COST']} allowed "
+                          "(lower first/last or select fewer nested lists)")
+    return errors
+
+
+def _is_mutation(query: str, operation_name: str | None) -> bool:
+    try:
+        document = parse(query, max_tokens=limits()["MAX_TOKENS"])
+    except GraphQLError:
+        return False
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    for operation in operations:
+        if operation_name and (operation.name is None or operation.name.value != operation_name):
+            continue
+        return operation.operation == OperationType.MUTATION
+    return False
+
+
 def _json_error(status: int, message: str, **headers: str) -> JsonResponse:
     response = JsonResponse({"errors": [{"message": message}]}, status=status)
     for name, value in headers.items():
@@ -143,9 +279,24 @@ class SiagaGraphQLView(GraphQLView):
         return bool(settings.DEVELOPMENT and user.is_authenticated and user.is_staff)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        token_user = self.authenticate_token(request)
+        try:
+            token_user = self.authenticate_token(request)
+        except DomainError as exc:
+            return JsonResponse(
+                {"errors": [{"message": exc.error_message(),
+                             "extensions": exc.extensions}]},
+                status=exc.error_status(),
+            )
         if token_user is not None:
             request.user = token_user
+            token = getattr(token_user, "api_token", None)
+            if (token is not None and settings.THROTTLE.get("ENABLED", True)
+                    and "GRAPHQL_REQUESTS_PER_TOKEN" in settings.THROTTLE):
+                per_token = throttle.rule("GRAPHQL_REQUESTS_PER_TOKEN")
+                wait = throttle.hit(per_token, token.prefix)
+                if wait is not None:
+                    return _json_error(429, "too many requests for this API token",
+                                       **{"Retry-After": str(wait)})
         method = (request.method or "").upper()
         if method in ("GET", "HEAD"):
             if self.graphiql_allowed(request) and self.request_wants_html(request):
@@ -174,13 +325,58 @@ class SiagaGraphQLView(GraphQLView):
             body = json.loads(request.body)
         except (ValueError, UnicodeDecodeError):
             return _json_error(400, "the body is not valid JSON")
+        if isinstance(body, list):
+            return _json_error(400, "send one operation per request, not a batch")
         query = body.get("query") if isinstance(body, dict) else None
+        variables = body.get("variables") if isinstance(body, dict) else None
+        if not isinstance(variables, dict):
+            variables = {}
         if isinstance(query, str):
-            errors = query_limit_errors(query)
+            errors = query_limit_errors(query) or query_cost_errors(
+                query, self.schema.graphql_schema, variables
+            )
             if errors:
                 return JsonResponse({"errors": [{"message": e} for e in errors]}, status=400)
         rules = list(specified_rules)
         if not request.user.is_authenticated:
             rules.append(NoSchemaIntrospectionCustomRule)
         self.validation_rules = tuple(rules)
+        key = request.headers.get("Idempotency-Key", "").strip()
+        operation_name = body.get("operationName") if isinstance(body, dict) else None
+        if key and isinstance(query, str) and _is_mutation(query, operation_name):
+            return self._idempotent(request, key, body, *args, **kwargs)
         return super().dispatch(request, *args, **kwargs)
+
+    def _idempotent(
+        self, request: HttpRequest, key: str, body: dict, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        """The mutation and its stored answer in one transaction, serialised per key."""
+        request_hash = hashlib.sha256(json.dumps(
+            {k: body.get(k) for k in ("query", "variables", "operationName")},
+            sort_keys=True, separators=(",", ":"),
+        ).encode()).hexdigest()
+        schema_name = current_schema()
+        try:
+            with transaction.atomic():
+                stored = idempotency_lookup(
+                    schema_name=schema_name, key=key, request_hash=request_hash
+                )
+                if stored is not None:
+                    response = JsonResponse(stored["body"], status=int(stored["status"]))
+                    response["Idempotent-Replayed"] = "true"
+                    return response
+                response = super().dispatch(request, *args, **kwargs)
+                answer = json.loads(response.content) if response.status_code == 200 else {}
+                # A refusal in the payload (typed errors) is an answer and is kept; a
+                # GraphQL error (a failure, a bad variable) is not: a retry runs again.
+                if response.status_code == 200 and not answer.get("errors"):
+                    idempotency_store(
+                        schema_name=schema_name, key=key, request_hash=request_hash,
+                        response={"status": 200, "body": answer},
+                    )
+                return response
+        except DomainError as exc:
+            return JsonResponse(
+                {"errors": [{"message": exc.error_message(), "extensions": exc.extensions}]},
+                status=exc.error_status(),
+            )

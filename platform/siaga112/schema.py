@@ -9,6 +9,7 @@ import graphene
 
 from accounts.graphql import AccountQuery
 from incidents.graphql import TENANT_MUTATIONS, TENANT_QUERIES
+from integration.graphql import ProvinceFeedQuery
 from onboarding.graphql import PUBLIC_MUTATIONS, PUBLIC_QUERIES
 from tenants.graphql import RegionQuery
 
@@ -19,7 +20,9 @@ def _combine(name: str, parts: tuple[type, ...]) -> type | None:
     return type(name, (*parts, graphene.ObjectType), {})
 
 
-PublicQuery = _combine("PublicQuery", (AccountQuery, RegionQuery, *PUBLIC_QUERIES))
+PublicQuery = _combine(
+    "PublicQuery", (AccountQuery, RegionQuery, *PUBLIC_QUERIES, ProvinceFeedQuery)
+)
 TenantQuery = _combine("TenantQuery", (AccountQuery, RegionQuery, *TENANT_QUERIES))
 public_schema = graphene.Schema(
     query=PublicQuery, mutation=_combine("PublicMutation", PUBLIC_MUTATIONS)

@@ -85,6 +85,7 @@ SHARED_APPS = [
     "reporting",
     "audit",
     "billing",
+    "integration",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -247,6 +248,8 @@ THROTTLE: dict[str, object] = {
     # Authenticated requests per PBX key (a busy center sends a few a second at most).
     "PBX_REQUESTS_PER_KEY": env_rate("SIAGA112_PBX_REQUESTS_PER_KEY", "1200/60"),
     "GRAPHQL_REQUESTS_PER_IP": env_rate("SIAGA112_GRAPHQL_REQUESTS_PER_IP", "300/60"),
+    # Requests per API token (integration clients), whatever their address.
+    "GRAPHQL_REQUESTS_PER_TOKEN": env_rate("SIAGA112_GRAPHQL_REQUESTS_PER_TOKEN", "600/60"),
     # Trusted reverse proxies in front (X-Forwarded-For); 0: REMOTE_ADDR is the client.
     "PROXY_COUNT": int(os.environ.get("SIAGA112_PROXY_COUNT", "0")),
 }
@@ -346,9 +349,15 @@ GRAPHQL_LIMITS = {
     "MAX_DEPTH": int(os.environ.get("SIAGA112_GRAPHQL_MAX_DEPTH", "8")),
     "MAX_ALIASES": int(os.environ.get("SIAGA112_GRAPHQL_MAX_ALIASES", "20")),
     "MAX_FIELDS": int(os.environ.get("SIAGA112_GRAPHQL_MAX_FIELDS", "200")),
+    # Estimated rows a query may touch: each list field's first/last (or the page
+    # maximum) multiplies what is selected under it.
+    "MAX_COST": int(os.environ.get("SIAGA112_GRAPHQL_MAX_COST", "5000")),
+    "MAX_OPERATIONS": int(os.environ.get("SIAGA112_GRAPHQL_MAX_OPERATIONS", "5")),
+    "MAX_PAGE": int(os.environ.get("SIAGA112_GRAPHQL_MAX_PAGE", "100")),
 }
-# Dotted paths of callables request -> user or None (API tokens); none yet.
-GRAPHQL_AUTHENTICATORS: list[str] = []
+# Dotted paths of callables request -> user or None (API tokens); a DomainError
+# raised by one (unknown, revoked, expired token) is the answer.
+GRAPHQL_AUTHENTICATORS: list[str] = ["integration.auth.authenticate"]
 
 # --- security (production defaults; DEVELOPMENT relaxes only what a laptop needs) ----
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -13,7 +13,7 @@ os.environ.setdefault("AXES_ENABLED", "1")
 # throttle's code path runs on every request; tests/foundation/test_throttle.py sets
 # the real ones.
 for _name in ("LOGIN_FAILURES_PER_IP", "PBX_KEY_FAILURES_PER_IP", "PBX_REQUESTS_PER_KEY",
-              "GRAPHQL_REQUESTS_PER_IP"):
+              "GRAPHQL_REQUESTS_PER_IP", "GRAPHQL_REQUESTS_PER_TOKEN"):
     os.environ.setdefault(f"SIAGA112_{_name}", "100000/60")
 # Server and worker threads in tests must not keep connections past a request.
 os.environ.setdefault("DB_CONN_MAX_AGE", "0")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("reporting.urls_public")),
     path("", include("billing.urls_public")),
     path("", include("webhooks.urls_public")),
+    path("", include("integration.urls_public")),
     path("", include("onboarding.urls")),
 ]
 

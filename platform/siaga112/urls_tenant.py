@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("onboarding.urls_tenant")),
     path("", include("reporting.urls_tenant")),
     path("", include("accounts.urls")),
+    path("", include("integration.urls_tenant")),
     path("", include("incidents.urls")),
     path("", include("reporting.urls")),
     path("", include("billing.urls_tenant")),

@@ -1,0 +1,5 @@
+from django.urls import path
+
+from integration import views
+
+urlpatterns = [path("manage/tokens/", views.tenant_tokens, name="tenant_tokens")]
