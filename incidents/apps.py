@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -30,6 +32,7 @@ class IncidentsConfig(AppConfig):
     def _live_counters() -> None:
         # Every save of what a console shows bumps its Pemda's change counter after
         # commit (incidents.live); the services write with save(), so signals see all.
+        from django.contrib.auth.signals import user_logged_out
         from django.db.models.signals import post_delete, post_save
 
         from incidents import live
@@ -41,6 +44,13 @@ class IncidentsConfig(AppConfig):
 
             return receiver
 
+        def signed_out(sender: object, request: Any = None, **kwargs: object) -> None:
+            # A signed-out session gets no early 304, not even for the rest of its minute.
+            session_key = getattr(getattr(request, "session", None), "session_key", None)
+            if request is not None and session_key:
+                live.scope_drop(request.META.get("HTTP_HOST", ""), session_key)
+
+        user_logged_out.connect(signed_out, weak=False, dispatch_uid="live-signed-out")
         for model, kind in ((Call, live.CALLS), (Incident, live.INCIDENTS),
                             (Dispatch, live.DISPATCHES)):
             receiver = bump(kind)

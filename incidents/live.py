@@ -16,10 +16,12 @@ shows at most a minute late.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from collections.abc import Iterable
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -147,19 +149,28 @@ def _text(value: bytes | str | None) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+def redis_versions(schema: str, kinds: Iterable[str]) -> str | None:
+    """The counters of `kinds` in `schema` from Redis only (None if it does not answer):
+    what the early 304 uses, before any database work."""
+    client = _redis()
+    if client is None:
+        return None
+    try:
+        values = client.mget([_key(schema, k) for k in sorted(kinds)])
+    except redis.RedisError:
+        _redis_failed()
+        return None
+    return "r" + ".".join(_text(v) for v in values)
+
+
 def versions(kinds: Iterable[str]) -> str | None:
     """The current counters of `kinds` in this Pemda as one string, or None when
     neither Redis nor PostgreSQL answers."""
     schema = current_schema()
     ordered = sorted(kinds)
-    client = _redis()
-    if client is not None:
-        try:
-            values = client.mget([_key(schema, k) for k in ordered])
-        except redis.RedisError:
-            _redis_failed()
-        else:
-            return "r" + ".".join(_text(v) for v in values)
+    found = redis_versions(schema, ordered)
+    if found is not None:
+        return found
     try:
         with connection.cursor() as cursor:
             cursor.execute(_READ_SEQUENCES)
@@ -168,3 +179,46 @@ def versions(kinds: Iterable[str]) -> str | None:
         logger.exception("live.versions_failed")
         return None
     return "p" + ".".join(str(row[k]) for k in ordered)
+
+
+# --- who a console's session was last served for (the early 304) ---------------------------
+
+
+def _scope_key(host: str, session_key: str) -> str:
+    return f"siaga112:live:scope:{host}:{session_key}"
+
+
+def scope_save(host: str, session_key: str, scope: dict[str, Any], seconds: int) -> None:
+    client = _redis()
+    if client is None:
+        return
+    try:
+        client.set(_scope_key(host, session_key), json.dumps(scope), ex=seconds)
+    except redis.RedisError:
+        _redis_failed()
+
+
+def scope_load(host: str, session_key: str) -> dict[str, Any] | None:
+    client = _redis()
+    if client is None:
+        return None
+    try:
+        raw = client.get(_scope_key(host, session_key))
+    except redis.RedisError:
+        _redis_failed()
+        return None
+    if raw is None:
+        return None
+    value = json.loads(raw)
+    return value if isinstance(value, dict) else None
+
+
+def scope_drop(host: str, session_key: str) -> None:
+    """Signed out: the session's scope goes at once (not at the end of its minute)."""
+    client = _redis()
+    if client is None:
+        return
+    try:
+        client.delete(_scope_key(host, session_key))
+    except redis.RedisError:
+        _redis_failed()

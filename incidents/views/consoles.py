@@ -51,9 +51,9 @@ def console(request: HttpRequest) -> HttpResponse:
     return render(request, "incidents/console.html", context)
 
 
-@conditional("console_calls", [live.CALLS])
 @allowed(policies.can_take_calls)
 @require_GET
+@conditional([live.CALLS])
 def console_calls(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -70,9 +70,9 @@ def _visible(request: HttpRequest) -> QuerySet[Incident]:
     return policies.with_visible_dispatches(request.user, policies.visible_incidents(request.user))
 
 
-@conditional("console_incidents", [live.INCIDENTS, live.DISPATCHES])
 @allowed(policies.can_view_incidents)
 @require_GET
+@conditional([live.INCIDENTS, live.DISPATCHES])
 def console_incidents(request: HttpRequest) -> HttpResponse:
     page = selectors.incident_open_page(
         _visible(request), selectors.page_number(request.GET.get("page"))
@@ -118,9 +118,9 @@ def opd_console(request: HttpRequest) -> HttpResponse:
     )
 
 
-@conditional("opd_dispatches", [live.DISPATCHES, live.INCIDENTS])
 @allowed(policies.is_responder)
 @require_GET
+@conditional([live.DISPATCHES, live.INCIDENTS])
 def opd_dispatches(request: HttpRequest) -> HttpResponse:
     agency = policies.responder_agency(request.user)
     page = (
@@ -161,9 +161,9 @@ def supervisor_console(request: HttpRequest) -> HttpResponse:
     )
 
 
-@conditional("supervisor_board", [live.INCIDENTS, live.DISPATCHES, live.CALLS])
 @allowed(policies.can_supervise)
 @require_GET
+@conditional([live.INCIDENTS, live.DISPATCHES, live.CALLS])
 def supervisor_board(request: HttpRequest) -> HttpResponse:
     page = selectors.incident_open_page(
         _visible(request), selectors.page_number(request.GET.get("page"))

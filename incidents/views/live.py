@@ -2,16 +2,22 @@
 
 The ETag of a fragment is a keyed hash of: the Pemda, the fragment's path and query,
 the change counters of the kinds it shows (incidents.live), the user, role and
-responder agency it was rendered for, the language, and a minute that is different
-for each user (so the consoles of a Pemda do not all re-render in the same second).
-Two people, roles or agencies never share an ETag, and everything on a fragment that
-moves with the clock alone (an overdue mark) is at most a minute old.
+responder agency it was rendered for, the language the request asks for, and a minute
+that starts at a different second for each user (so a Pemda's consoles do not all
+re-render in the same second). Two people, roles or agencies never share an ETag, and
+whatever moves with the clock alone (an overdue mark) is at most a minute old; running
+times tick in the browser (incidents.js).
 
-The 304 is decided before any user or table is read: the session (one read) must be
-signed in and carry the scope stored when this user was last served this fragment in
-full, for the same password hash, less than SCOPE_SECONDS ago. Anonymous or expired
-sessions, a changed password, or a scope too old: the request goes the full way
-(login, role check, render), and that is the only place a scope is stored.
+Two places answer 304:
+- `conditional`, inside the view's login and role check: the full request path
+  (session, user, policy) without rendering. It also remembers, in Redis, for this
+  session on this host, who it answered for (schema, user, role, agency, the paths and
+  their kinds) until the end of the user's minute.
+- `EarlyNotModifiedMiddleware`, first in MIDDLEWARE: with that remembered scope and the
+  Redis counters, it answers 304 before the tenant lookup, the session and the user:
+  two Redis reads and no database. Without a remembered scope (anonymous, another
+  session, signed out, a minute over, Redis away) it does nothing and the request
+  goes the full way, where login and role are checked again.
 """
 
 from __future__ import annotations
@@ -23,7 +29,6 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.cache import add_never_cache_headers
 
@@ -33,26 +38,32 @@ from tenants.db import current_schema
 
 ViewFn = Callable[..., HttpResponse]
 
-SCOPE_SESSION_KEY = "_live_scope"
-# How long a role, agency or deactivation may take to reach a 304 path: after this,
-# the next poll is answered in full (login and role checks run again).
-SCOPE_SECONDS = 60
 BUCKET_SECONDS = 60
 
 
-def _etag(request: HttpRequest, versions: str, scope: dict[str, Any]) -> str:
-    uid = int(scope["uid"])
-    bucket = int((time.time() + uid % BUCKET_SECONDS) // BUCKET_SECONDS)
+def _bucket(uid: int, now: float) -> tuple[int, float]:
+    """This user's current minute and the seconds left in it."""
+    shifted = now + uid % BUCKET_SECONDS
+    return int(shifted // BUCKET_SECONDS), BUCKET_SECONDS - shifted % BUCKET_SECONDS
+
+
+def _language(request: HttpRequest) -> str:
+    return (request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "") + "|"
+            + request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
+
+
+def _etag(request: HttpRequest, scope: dict[str, Any], versions: str) -> str:
+    bucket, _left = _bucket(int(scope["uid"]), time.time())
     parts = "|".join(
         str(p)
         for p in (
-            current_schema(),
+            scope["schema"],
             request.get_full_path(),
             versions,
-            uid,
+            scope["uid"],
             scope["role"],
             scope["agency"],
-            getattr(request, "LANGUAGE_CODE", ""),
+            _language(request),
             bucket,
         )
     )
@@ -66,85 +77,80 @@ def _matches(header: str, tag: str) -> bool:
     return any(t.strip() == tag for t in header.split(","))
 
 
-def _stored_scope(request: HttpRequest, name: str) -> dict[str, Any] | None:
-    """The scope a signed-in session was last served `name` with, still valid."""
-    session = request.session  # type: ignore[attr-defined]
-    uid = session.get(SESSION_KEY)
-    scope = session.get(SCOPE_SESSION_KEY)
-    if not uid or not isinstance(scope, dict):
-        return None
-    if (
-        str(scope.get("uid")) != str(uid)
-        or scope.get("hash") != session.get(HASH_SESSION_KEY)
-        or float(scope.get("until", 0)) < time.time()
-        or name not in scope.get("views", ())
-    ):
-        return None
-    return scope
+def _not_modified(tag: str) -> HttpResponse:
+    response = HttpResponseNotModified()
+    response["ETag"] = tag
+    add_never_cache_headers(response)
+    return response
 
 
-def _store_scope(request: HttpRequest, name: str) -> dict[str, Any]:
-    user: Any = request.user
-    session = request.session  # type: ignore[attr-defined]
-    old = session.get(SCOPE_SESSION_KEY)
-    agency = policies.responder_agency(user) if user.role == Role.OPD_RESPONDER else None
-    views: list[str] = []
-    scope: dict[str, Any] = {
-        "uid": str(user.pk),
-        "hash": session.get(HASH_SESSION_KEY),
-        "role": str(user.role),
-        "agency": agency.pk if agency is not None else "",
-        "views": views,
-        "until": time.time() + SCOPE_SECONDS,
-    }
-    if isinstance(old, dict) and all(old.get(k) == scope[k] for k in ("uid", "hash", "role",
-                                                                       "agency")):
-        if float(old.get("until", 0)) - time.time() > SCOPE_SECONDS / 2 and name in old.get(
-            "views", ()
-        ):
-            return old  # fresh enough: no session write on every full answer
-        views.extend(old.get("views", ()))
-    if name not in views:
-        views.append(name)
-    session[SCOPE_SESSION_KEY] = scope
-    return scope
+def _remember(request: HttpRequest, scope: dict[str, Any], kinds: tuple[str, ...]) -> None:
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not session_key or session_key != request.session.session_key:  # type: ignore[attr-defined]
+        return
+    host = request.META.get("HTTP_HOST", "")
+    old = live.scope_load(host, session_key) or {}
+    paths = dict(old.get("paths", {})) if all(
+        old.get(k) == scope[k] for k in ("schema", "uid", "role", "agency")) else {}
+    paths[request.path] = list(kinds)
+    _bucket_now, left = _bucket(int(scope["uid"]), time.time())
+    live.scope_save(host, session_key, {**scope, "paths": paths}, max(1, int(left)))
 
 
-def conditional(name: str, kinds: Iterable[str]) -> Callable[[ViewFn], ViewFn]:
-    """Wrap a polled fragment view (already wrapped in its login and role check)."""
+def conditional(kinds: Iterable[str]) -> Callable[[ViewFn], ViewFn]:
+    """Wrap a polled fragment view, inside its login and role check."""
     kinds = tuple(kinds)
 
     def decorate(view: ViewFn) -> ViewFn:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if request.method != "GET":
-                return view(request, *args, **kwargs)
-            # Read before rendering: a write landing during the render then changes the
+            # Read before rendering: a write landing during the render changes the
             # counters after this value, and the next poll is answered in full.
             versions = live.versions(kinds)
-            header = request.headers.get("If-None-Match", "")
-            if versions is not None and header:
-                scope = _stored_scope(request, name)
-                if scope is not None:
-                    tag = _etag(request, versions, scope)
-                    if _matches(header, tag):
-                        not_modified = HttpResponseNotModified()
-                        not_modified["ETag"] = tag
-                        add_never_cache_headers(not_modified)
-                        # The no-store middleware need not load the user to add it.
-                        not_modified.never_cache_set = True  # type: ignore[attr-defined]
-                        return not_modified
-            response = view(request, *args, **kwargs)
-            user: Any = getattr(request, "user", None)
-            if (
-                versions is not None
-                and response.status_code == 200
-                and user is not None
-                and user.is_authenticated
-            ):
-                response["ETag"] = _etag(request, versions, _store_scope(request, name))
+            user: Any = request.user
+            if versions is None or request.method != "GET" or not user.is_authenticated:
+                return view(request, *args, **kwargs)
+            agency = policies.responder_agency(user) if user.role == Role.OPD_RESPONDER else None
+            scope = {
+                "schema": current_schema(),
+                "uid": int(user.pk),
+                "role": str(user.role),
+                "agency": agency.pk if agency is not None else "",
+            }
+            tag = _etag(request, scope, versions)
+            if _matches(request.META.get("HTTP_IF_NONE_MATCH", ""), tag):
+                response = _not_modified(tag)
+            else:
+                response = view(request, *args, **kwargs)
+                if response.status_code != 200:
+                    return response
+                response["ETag"] = tag
+            if versions.startswith("r"):  # the early path reads Redis counters only
+                _remember(request, scope, kinds)
             return response
 
         return wrapper
 
     return decorate
+
+
+class EarlyNotModifiedMiddleware:
+    """First in MIDDLEWARE: a console poll whose fragment has not changed gets its 304
+    from Redis alone (see the module's text)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        header = request.META.get("HTTP_IF_NONE_MATCH")
+        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if header and session_key and request.method == "GET":
+            scope = live.scope_load(request.META.get("HTTP_HOST", ""), session_key)
+            kinds = scope.get("paths", {}).get(request.path) if scope else None
+            if scope and kinds:
+                versions = live.redis_versions(str(scope["schema"]), kinds)
+                if versions is not None:
+                    tag = _etag(request, scope, versions)
+                    if _matches(header, tag):
+                        return _not_modified(tag)
+        return self.get_response(request)

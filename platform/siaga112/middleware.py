@@ -67,8 +67,6 @@ class NoStoreWhenSignedInMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if getattr(response, "never_cache_set", False):
-            return response  # a console's 304 set it without loading the user
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             add_never_cache_headers(response)

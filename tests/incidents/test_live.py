@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from conftest import host_of
 from incidents import live, selectors
 from incidents.models import Agency, Call, CallState, IncidentSettings
 from incidents.services import calls as call_services
@@ -123,29 +124,42 @@ def test_an_agency_change_ends_the_304s_of_a_responder(tenant_a, as_user, tenant
         member = AgencyMember.objects.get(user__username="damkar")
         member.agency = Agency.objects.exclude(pk=member.agency_id).first()
         member.save()
-    # Within the scope's minute the stored scope answers; once it is over (forced here
-    # by ageing the session's scope), the full path runs and the new agency's tag differs.
-    session = damkar.session
-    scope = session["_live_scope"]
-    scope["until"] = time.time() - 1
-    session["_live_scope"] = scope
-    session.save()
+    # The remembered scope lasts until the end of the user's minute; once it is over
+    # (dropped here), the full path runs and the new agency's tag differs.
+    live.scope_drop(host_of(tenant_a), damkar.cookies["sessionid"].value)
     full = _get(damkar, "/opd/dispatches/", tag)
     assert full.status_code == 200 and full["ETag"] != tag
+
+
+def test_the_early_304_reads_no_database(tenant_a, as_user, django_assert_num_queries):
+    op = as_user(tenant_a, "operator1")
+    tag = _get(op, "/console/calls/")["ETag"]
+    with django_assert_num_queries(0):
+        assert _get(op, "/console/calls/", tag).status_code == 304
+    # Without the remembered scope (Redis lost it, its minute is over) the full path
+    # answers the same 304 after the login and role checks.
+    live.scope_drop(host_of(tenant_a), op.cookies["sessionid"].value)
+    assert _get(op, "/console/calls/", tag).status_code == 304
 
 
 def test_anonymous_and_signed_out_never_get_304(tenant_a, client_for, as_user):
     op = as_user(tenant_a, "operator1")
     tag = _get(op, "/console/calls/")["ETag"]
+    assert _get(op, "/console/calls/", tag).status_code == 304
     anonymous = client_for(tenant_a)
     for path in ("/console/calls/", "/console/incidents/", "/supervisor/board/",
                  "/opd/dispatches/"):
         response = _get(anonymous, path, tag)
         assert response.status_code == 302 and "/login" in response["Location"], path
-    # The same browser after logging out: its old tag is worth nothing.
-    op.logout()
-    response = _get(op, "/console/calls/", tag)
-    assert response.status_code == 302
+    # Signed out through the site; then the old cookie and tag replayed (a copied
+    # cookie): the session is gone, so is its remembered scope, and no 304 comes back.
+    session_key = op.cookies["sessionid"].value
+    assert op.post("/accounts/logout/").status_code in (200, 302)
+    replay = client_for(tenant_a)
+    replay.cookies["sessionid"] = session_key
+    response = _get(replay, "/console/calls/", tag)
+    assert response.status_code == 302 and "/login" in response["Location"]
+    assert live.scope_load(host_of(tenant_a), session_key) is None
 
 
 def test_wrong_role_never_gets_304(tenant_a, as_user):
