@@ -10,8 +10,8 @@ answer, they fall back to a PostgreSQL sequence per kind in the Pemda's schema
 (nextval is not transactional and touches no table); the two sources tag their values
 differently, so a value from one never matches a value from the other. A bump that
 could not reach Redis is replayed by the process at its next successful Redis call,
-and the consoles' ETags also change once a minute (see views.live), so a lost bump
-shows at most a minute late.
+and the consoles' ETags also change every five minutes (views.live), so a lost bump
+shows at most that late.
 """
 
 from __future__ import annotations

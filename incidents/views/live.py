@@ -2,21 +2,20 @@
 
 The ETag of a fragment is a keyed hash of: the Pemda, the fragment's path and query,
 the change counters of the kinds it shows (incidents.live), the user, role and
-responder agency it was rendered for, the language the request asks for, and a minute
-that starts at a different second for each user (so a Pemda's consoles do not all
-re-render in the same second). Two people, roles or agencies never share an ETag, and
-whatever moves with the clock alone (an overdue mark) is at most a minute old; running
-times tick in the browser (incidents.js).
+responder agency it was rendered for, the language the request asks for, and a five-minute
+period (BUCKET_SECONDS) that starts at a different second for each user (so a Pemda's
+consoles do not all re-render in the same second). Two people, roles or agencies never
+share an ETag; running times tick in the browser (incidents.js).
 
 Two places answer 304:
 - `conditional`, inside the view's login and role check: the full request path
   (session, user, policy) without rendering. It also remembers, in Redis, for this
   session on this host, who it answered for (schema, user, role, agency, the paths and
-  their kinds) until the end of the user's minute.
+  their kinds) for SCOPE_SECONDS.
 - `EarlyNotModifiedMiddleware`, first in MIDDLEWARE: with that remembered scope and the
   Redis counters, it answers 304 before the tenant lookup, the session and the user:
   two Redis reads and no database. Without a remembered scope (anonymous, another
-  session, signed out, a minute over, Redis away) it does nothing and the request
+  session, signed out, the scope's minute over, Redis away) it does nothing and the request
   goes the full way, where login and role are checked again.
 """
 
@@ -24,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import zlib
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
@@ -38,13 +38,20 @@ from tenants.db import current_schema
 
 ViewFn = Callable[..., HttpResponse]
 
-BUCKET_SECONDS = 60
+# Every fragment is rendered afresh at least this often, even when no counter moved:
+# a safety net for a bump lost while Redis was away, and for what moves with the clock
+# alone (overdue marks also come with the escalation job's write every minute).
+BUCKET_SECONDS = 300
+# How long the early path may answer for a session without the login and role checks
+# (a role, agency or deactivation takes at most this long to reach it).
+SCOPE_SECONDS = 60
 
 
-def _bucket(uid: int, now: float) -> tuple[int, float]:
-    """This user's current minute and the seconds left in it."""
-    shifted = now + uid % BUCKET_SECONDS
-    return int(shifted // BUCKET_SECONDS), BUCKET_SECONDS - shifted % BUCKET_SECONDS
+def _bucket(schema: str, uid: int, now: float) -> int:
+    """This user's current period; it starts at a different second for each user of
+    each Pemda, so consoles do not all re-render at once."""
+    offset = zlib.crc32(f"{schema}:{uid}".encode()) % BUCKET_SECONDS
+    return int((now + offset) // BUCKET_SECONDS)
 
 
 def _language(request: HttpRequest) -> str:
@@ -53,7 +60,7 @@ def _language(request: HttpRequest) -> str:
 
 
 def _etag(request: HttpRequest, scope: dict[str, Any], versions: str) -> str:
-    bucket, _left = _bucket(int(scope["uid"]), time.time())
+    bucket = _bucket(str(scope["schema"]), int(scope["uid"]), time.time())
     parts = "|".join(
         str(p)
         for p in (
@@ -93,8 +100,7 @@ def _remember(request: HttpRequest, scope: dict[str, Any], kinds: tuple[str, ...
     paths = dict(old.get("paths", {})) if all(
         old.get(k) == scope[k] for k in ("schema", "uid", "role", "agency")) else {}
     paths[request.path] = list(kinds)
-    _bucket_now, left = _bucket(int(scope["uid"]), time.time())
-    live.scope_save(host, session_key, {**scope, "paths": paths}, max(1, int(left)))
+    live.scope_save(host, session_key, {**scope, "paths": paths}, SCOPE_SECONDS)
 
 
 def conditional(kinds: Iterable[str]) -> Callable[[ViewFn], ViewFn]:

@@ -348,3 +348,46 @@ def test_missed_call_beat_fans_out_to_tenants_on_a_real_worker(committed):
     finally:
         with schema_context(tenant.schema_name):
             Call.objects.filter(external_id=external).delete()
+
+
+@pytest.mark.browser
+def test_chromium_console_polls_with_304_and_still_updates(browser, live_server_url, committed):
+    """Headless Chromium: idle polls are answered 304 (nothing swapped), a ringing call
+    arrives within 2 s, and a running time keeps ticking between answers."""
+    import requests
+    from siaga112.demo import DEMO_PASSWORD
+
+    from incidents.demo import demo_pbx_key
+    from tenants.models import Tenant
+
+    tenant = Tenant.objects.get(region__slug="dairi")
+    port = live_server_url.rsplit(":", 1)[1]
+    base = f"http://dairi.localhost:{port}"
+    call_id = f"chromium-{uuid.uuid4().hex[:8]}"
+    page = browser.new_page()
+    statuses: list[int] = []
+    page.on("response", lambda r: statuses.append(r.status) if "/console/calls/" in r.url
+            else None)
+    try:
+        page.goto(f"{base}/accounts/login/")
+        page.fill("#id_username", "operator2")
+        page.fill("#id_password", DEMO_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#no-ringing, .ringing-call")
+        page.wait_for_timeout(3500)
+        assert 304 in statuses, statuses
+        assert page.query_selector("#ringing-calls") is not None  # a 304 swapped nothing
+        sent = time.monotonic()
+        response = requests.post(
+            f"http://127.0.0.1:{port}/api/pbx/events/", timeout=10,
+            json={"event": "ringing", "call_id": call_id, "caller": "0812-7555-0101",
+                  "trunk": "T"},
+            headers={"Host": f"dairi.localhost:{port}",
+                     "Authorization": f"Bearer {demo_pbx_key('dairi')}"})
+        assert response.status_code == 200, response.text
+        page.wait_for_selector(f".ringing-call[data-call='{call_id}']", timeout=2000)
+        assert time.monotonic() - sent < 2.5
+    finally:
+        page.close()
+        with schema_context(tenant.schema_name):
+            Call.objects.filter(external_id=call_id).delete()

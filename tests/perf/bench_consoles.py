@@ -8,10 +8,10 @@ own CPU is printed) plays the consoles: each polls /console/calls/ once a second
 the ETag of what it shows, as incidents.js does. Prints, asserts nothing about time:
 
 1. idle: requests/s, status mix, 304 latency, and the CPU of gunicorn and of the
-   PostgreSQL backends while no Pemda changes anything; the same for full-fragment
-   polling (no ETag: what every console did before) for comparison;
+   PostgreSQL backends while no Pemda changes anything;
 2. change latency: a call rings in one Pemda (PBX API); the time until each console of
-   that Pemda has received a fragment showing it (p50/p95/max);
+   that Pemda has received a fragment showing it (p50/p95/max); then, for comparison,
+   full-fragment polling (no ETag: what every console did before);
 3. flood: FLOOD ringing events into one Pemda through the PBX API (16 connections),
    the records counted afterwards, and the operator's console page and calls fragment
    (size, p50/p95) while the flood runs and after it.
@@ -25,6 +25,7 @@ import asyncio
 import json
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -164,12 +165,12 @@ class Stats:
     arrivals: dict[str, dict[int, float]] = field(default_factory=dict)
 
 
-async def poll(index: int, console: Console, port: int, stats: Stats, until: float,
+async def poll(index: int, console: Console, port: int, stats: Stats, stop: asyncio.Event,
                conditional: bool) -> None:
     conn = Conn(port)
     await asyncio.sleep(random.random() * POLL_SECONDS)
     next_at = time.monotonic()
-    while time.monotonic() < until:
+    while not stop.is_set():
         headers = {"Host": console.host, "Cookie": console.cookie, "HX-Request": "true"}
         if conditional and console.etag:
             headers["If-None-Match"] = console.etag
@@ -222,13 +223,19 @@ class CpuMeter:
 
     def __init__(self, server_pid: int, dbname: str) -> None:
         self.server_pid, self.dbname = server_pid, dbname
+        self.pg_seen: dict[int, int] = {}
+        self.pg_total = 0
 
     def sample(self) -> tuple[float, float, float, float]:
         hz = os.sysconf("SC_CLK_TCK")
         web = sum(_ticks(p) for p in [self.server_pid, *_children(self.server_pid)]) / hz
-        pg = sum(_ticks(p) for p in _pg_backends(self.dbname)) / hz
+        # Backends come and go: add each one's growth since it was last seen.
+        for pid in _pg_backends(self.dbname):
+            ticks = _ticks(pid)
+            self.pg_total += max(0, ticks - self.pg_seen.get(pid, ticks))
+            self.pg_seen[pid] = ticks
         own = time.process_time()
-        return web, pg, own, time.monotonic()
+        return web, self.pg_total / hz, own, time.monotonic()
 
 
 def cpu_line(label: str, a: tuple[float, ...], b: tuple[float, ...], stats: Stats,
@@ -297,16 +304,21 @@ async def warm(consoles: list[Console]) -> None:
 async def phase_idle(consoles: list[Console], port: int, meter: CpuMeter, seconds: float,
                      conditional: bool) -> str:
     stats = Stats()
-    until = time.monotonic() + seconds + POLL_SECONDS
-    tasks = [asyncio.create_task(poll(i, c, port, stats, until, conditional))
+    stop = asyncio.Event()
+    if not conditional:
+        for c in consoles:
+            c.etag = ""
+    tasks = [asyncio.create_task(poll(i, c, port, stats, stop, conditional))
              for i, c in enumerate(consoles)]
     await warm(consoles)
     stats.status.clear()
     stats.latency.clear()
     stats.bytes = 0
     a = meter.sample()
-    await asyncio.gather(*tasks)
+    await asyncio.sleep(seconds)
     b = meter.sample()
+    stop.set()
+    await asyncio.gather(*tasks)
     label = "idle, conditional (ETag)" if conditional else "idle, full fragments (no ETag)"
     lines = [cpu_line(label, a, b, stats, len(consoles))]
     for status, ms in sorted(stats.latency.items()):
@@ -317,9 +329,8 @@ async def phase_idle(consoles: list[Console], port: int, meter: CpuMeter, second
 async def phase_changes(consoles: list[Console], hosts: list[str], port: int, changes: int,
                         meter: CpuMeter) -> str:
     stats = Stats()
-    seconds = changes * 1.5 + 20  # the warm-up and a tail for the last change
-    until = time.monotonic() + seconds
-    tasks = [asyncio.create_task(poll(i, c, port, stats, until, True))
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(poll(i, c, port, stats, stop, True))
              for i, c in enumerate(consoles)]
     await warm(consoles)
     started: dict[str, tuple[float, str]] = {}
@@ -333,6 +344,8 @@ async def phase_changes(consoles: list[Console], hosts: list[str], port: int, ch
         assert status in (200, 201), status
         started[call_id] = (t0, hosts[0])
         await asyncio.sleep(1.5)
+    await asyncio.sleep(10)  # a tail for the last change
+    stop.set()
     await asyncio.gather(*tasks)
     pbx.close()
     latencies, missing = [], 0
@@ -425,6 +438,9 @@ def main(tenants: int = 50, consoles: int = 500, flood: int = 10_000) -> None:
     # The ORM reads between awaits (CPU of the backends, the record count) are plain
     # blocking calls in this single-purpose process.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    # Stopped from outside: still stop gunicorn and drop the database (finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    out(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
     with bench_database("siaga112_bench_consoles"):
         from django.db import connection
 
@@ -439,9 +455,13 @@ def main(tenants: int = 50, consoles: int = 500, flood: int = 10_000) -> None:
         try:
             meter = CpuMeter(server.pid, dbname)
             out(asyncio.run(phase_idle(console_list, port, meter, 30, True)))
-            out(asyncio.run(phase_idle(console_list, port, meter, 15, False)))
             out(asyncio.run(phase_changes(console_list, hosts, port, 20, meter)))
+            # Full fragments overload the server: last before the flood, and a pause
+            # for its queue to drain.
+            out(asyncio.run(phase_idle(console_list, port, meter, 10, False)))
+            time.sleep(20)
             out(asyncio.run(phase_flood(port, hosts[0], console_list, flood)))
+            out(f"load average at the end {os.getloadavg()[0]:.1f}")
         finally:
             server.terminate()
             server.wait(timeout=30)
