@@ -88,8 +88,19 @@ def _seed() -> int:
     return time.time_ns() // 1000
 
 
-def _send(client: redis.Redis, pairs: Iterable[tuple[str, str]]) -> None:
-    script = client.register_script(_BUMP)
+_scripts: dict[int, Any] = {}
+
+
+def _send(client: redis.Redis, pairs: list[tuple[str, str]]) -> None:
+    script = _scripts.get(id(client))
+    if script is None:
+        script = _scripts[id(client)] = client.register_script(_BUMP)
+    if len(pairs) == 1:
+        # The usual case (one PBX event, one kind): one EVALSHA, one round trip; a
+        # pipeline would first ask SCRIPT EXISTS.
+        (schema, kind), = pairs
+        script(keys=[_key(schema, kind)], args=[_seed()])
+        return
     pipe = client.pipeline(transaction=False)
     for schema, kind in pairs:
         script(keys=[_key(schema, kind)], args=[_seed()], client=pipe)
