@@ -90,6 +90,7 @@ def console_incidents(request: HttpRequest) -> HttpResponse:
 
 @allowed(policies.can_view_incidents)
 @require_GET
+@conditional([live.INCIDENTS, live.DISPATCHES])
 def map_json(request: HttpRequest) -> HttpResponse:
     incidents = (
         policies.visible_incidents(request.user)

@@ -391,3 +391,15 @@ def test_chromium_console_polls_with_304_and_still_updates(browser, live_server_
         page.close()
         with schema_context(tenant.schema_name):
             Call.objects.filter(external_id=call_id).delete()
+
+
+def test_the_map_points_are_conditional_too(tenant_a, as_user):
+    op = as_user(tenant_a, "operator1")
+    first = op.get("/console/map.json", HTTP_ACCEPT="application/json")
+    assert first.status_code == 200 and "incidents" in first.json()
+    again = op.get("/console/map.json", HTTP_ACCEPT="application/json",
+                   HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+    other = as_user(tenant_a, "supervisor").get(
+        "/console/map.json", HTTP_ACCEPT="application/json", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert other.status_code == 200
