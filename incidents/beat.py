@@ -9,4 +9,12 @@ SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Every 20 s: calls ringing unanswered past the Pemda's ring timeout (default
+    # 120 s) become missed, so a flood of calls nobody ended cannot grow the ringing
+    # list. Fans out per tenant.
+    "incidents-mark-missed": {
+        "task": "incidents.mark_missed_all",
+        "schedule": 20.0,
+        "options": {"expires": 18},
+    },
 }

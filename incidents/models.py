@@ -24,6 +24,9 @@ class IncidentSettings(models.Model):
     duplicate_radius_m = models.PositiveIntegerField(default=500)
     duplicate_window_minutes = models.PositiveIntegerField(default=30)
     aml_window_seconds = models.PositiveIntegerField(default=600)
+    # A call ringing unanswered this long becomes missed (beat job): a flood of calls
+    # nobody ended must not keep the ringing list growing.
+    ring_timeout_seconds = models.PositiveIntegerField(default=120)
     # The Pemda's own area as a bounding box; empty means "not configured".
     area_min_lat = models.FloatField(null=True, blank=True)
     area_max_lat = models.FloatField(null=True, blank=True)
@@ -204,6 +207,14 @@ class Call(models.Model):
 
     class Meta:
         ordering = ["-ringing_at"]
+        indexes = [
+            # The ringing list and the missed-call job read only ringing calls.
+            models.Index(
+                fields=["ringing_at"],
+                condition=models.Q(state="ringing"),
+                name="call_ringing_idx",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(answered_at__isnull=True)

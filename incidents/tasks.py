@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 from django_tenants.utils import schema_context
 
+from incidents.services.calls import calls_mark_missed
 from incidents.services.dispatching import dispatches_escalate
 from tenants.selectors import pemda_tenants
 
@@ -28,3 +29,19 @@ def escalate_overdue_all() -> int:
 def escalate_overdue() -> int:
     """Runs in one tenant's schema: mark its overdue dispatches escalated."""
     return dispatches_escalate()
+
+
+@shared_task(name="incidents.mark_missed_all")
+def mark_missed_all() -> int:
+    """Public-schema beat job: one missed-call task per tenant in trial or live."""
+    schemas = list(pemda_tenants(operating=True).values_list("schema_name", flat=True))
+    for schema in schemas:
+        with schema_context(schema):
+            mark_missed.delay()
+    return len(schemas)
+
+
+@shared_task(name="incidents.mark_missed")
+def mark_missed() -> int:
+    """Runs in one tenant's schema: its calls ringing past the Pemda's limit are missed."""
+    return calls_mark_missed()

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from audit.services import tracking
 from core.rules import in_indonesia, plausible_time
-from incidents import aml
+from incidents import aml, live
 from incidents.errors import OperationError
 from incidents.models import (
     AmlReport,
@@ -296,3 +296,21 @@ def aml_receive(*, location: aml.AmlLocation, channel: str) -> AmlReport:
             logger.info("aml.attached", extra={"call": call.pk, "source": report.source})
             break
     return report
+
+
+@transaction.atomic
+def calls_mark_missed(*, now: datetime | None = None) -> int:
+    """Calls that rang unanswered longer than the Pemda's ring timeout become missed
+    (the PBX never sent `ended`, or it was lost): the ringing list stays bounded and the
+    KPIs count them as missed (reporting.kpis counts state 'missed'). ended_at stays
+    empty: nobody knows when the caller hung up; a late `ended` event still sets it."""
+    now = now or timezone.now()
+    limit = IncidentSettings.load().ring_timeout_seconds
+    count = Call.objects.filter(
+        state=CallState.RINGING, ringing_at__lt=now - timedelta(seconds=limit)
+    ).update(state=CallState.MISSED)
+    if count:
+        # update() sends no signal: the consoles' counter is bumped here.
+        live.changed(live.CALLS)
+        logger.info("call.missed_by_timeout", extra={"count": count, "limit": limit})
+    return count

@@ -194,6 +194,7 @@ def _settings_apply(cfg: IncidentSettings, values: dict[str, Any]) -> None:
         "block_hours",
         "duplicate_radius_m",
         "duplicate_window_minutes",
+        "ring_timeout_seconds",
     )
     for name in ints:
         if name in values:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import template
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from incidents import selectors
@@ -87,3 +89,16 @@ def call_type_label(code: str) -> str:
 @register.filter
 def kind_label(kind: str) -> str:
     return str(_KINDS.get(kind, kind))
+
+
+@register.simple_tag(takes_context=True)
+def page_href(context: Any, param: str, number: int) -> str:
+    """A link to page `number` of a console list: the screen the fragment sits in
+    (htmx names it in HX-Current-URL) with `param` set. Only the path and query of
+    that header are used, so the link never leaves the site."""
+    request = context.get("request")
+    current = request.headers.get("HX-Current-URL", "") if request is not None else ""
+    parts = urlsplit(current or (request.get_full_path() if request is not None else ""))
+    query = QueryDict(parts.query, mutable=True)
+    query[param] = str(number)
+    return f"{parts.path or '/'}?{query.urlencode()}"

@@ -10,10 +10,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from accounts.models import Role
-from incidents import policies, selectors
+from incidents import live, policies, selectors
 from incidents.models import Incident, Outcome
 from incidents.views.common import allowed
 from incidents.views.incidents import incident_form_context
+from incidents.views.live import conditional
 
 LANDING: dict[str, str] = {
     Role.CALL_TAKER: "console",
@@ -43,16 +44,24 @@ def console(request: HttpRequest) -> HttpResponse:
     call = None
     if request.GET.get("call"):
         call = policies.access_call(request.user, request.GET["call"])
-    return render(request, "incidents/console.html", incident_form_context(request, call))
+    context = incident_form_context(request, call)
+    # The pages of the two polled lists this screen was opened on.
+    context["calls_page"] = selectors.page_number(request.GET.get("calls_page"))
+    context["incidents_page"] = selectors.page_number(request.GET.get("incidents_page"))
+    return render(request, "incidents/console.html", context)
 
 
 @allowed(policies.can_take_calls)
 @require_GET
+@conditional([live.CALLS])
 def console_calls(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "incidents/partials/calls.html",
-        {"ringing": selectors.ringing_calls(), "mine": selectors.my_active_calls(request.user)},
+        {
+            "ringing": selectors.ringing_page(selectors.page_number(request.GET.get("page"))),
+            "mine": selectors.my_active_calls(request.user),
+        },
     )
 
 
@@ -63,12 +72,17 @@ def _visible(request: HttpRequest) -> QuerySet[Incident]:
 
 @allowed(policies.can_view_incidents)
 @require_GET
+@conditional([live.INCIDENTS, live.DISPATCHES])
 def console_incidents(request: HttpRequest) -> HttpResponse:
+    page = selectors.incident_open_page(
+        _visible(request), selectors.page_number(request.GET.get("page"))
+    )
     return render(
         request,
         "incidents/partials/open_incidents.html",
         {
-            "rows": selectors.incident_open_rows(_visible(request)),
+            "rows": page.rows,
+            "page": page,
             "full_caller": policies.sees_caller_number(request.user),
         },
     )
@@ -76,13 +90,17 @@ def console_incidents(request: HttpRequest) -> HttpResponse:
 
 @allowed(policies.can_view_incidents)
 @require_GET
+@conditional([live.INCIDENTS, live.DISPATCHES])
 def map_json(request: HttpRequest) -> HttpResponse:
     incidents = (
         policies.visible_incidents(request.user)
         .filter(pk__in=selectors.open_incidents().values("pk"))
         .select_related("category")
     )
-    return JsonResponse({"incidents": selectors.map_points(incidents)})
+    # The map shows the most urgent open incidents, as many as the list's first pages.
+    limit = 4 * selectors.INCIDENTS_PAGE
+    return JsonResponse({"incidents": selectors.map_points(incidents.order_by(
+        "priority", "-created_at")[:limit])})
 
 
 # --- OPD responder ------------------------------------------------------------------------
@@ -92,20 +110,39 @@ def map_json(request: HttpRequest) -> HttpResponse:
 @require_GET
 def opd_console(request: HttpRequest) -> HttpResponse:
     return render(
-        request, "incidents/opd.html", {"agency": policies.responder_agency(request.user)}
+        request,
+        "incidents/opd.html",
+        {
+            "agency": policies.responder_agency(request.user),
+            "page_number": selectors.page_number(request.GET.get("page")),
+        },
     )
 
 
 @allowed(policies.is_responder)
 @require_GET
+@conditional([live.DISPATCHES, live.INCIDENTS])
 def opd_dispatches(request: HttpRequest) -> HttpResponse:
     agency = policies.responder_agency(request.user)
-    rows = selectors.dispatch_rows(selectors.active_dispatches_for(agency)) if agency else []
+    page = (
+        selectors.dispatch_page(
+            selectors.active_dispatches_for(agency),
+            selectors.page_number(request.GET.get("page")),
+        )
+        if agency
+        else None
+    )
     resolved = selectors.recent_resolved_for(agency)[:20] if agency else []
     return render(
         request,
         "incidents/partials/opd_dispatches.html",
-        {"rows": rows, "resolved": resolved, "outcomes": Outcome.choices, "agency": agency},
+        {
+            "rows": page.rows if page else [],
+            "page": page,
+            "resolved": resolved,
+            "outcomes": Outcome.choices,
+            "agency": agency,
+        },
     )
 
 
@@ -115,19 +152,32 @@ def opd_dispatches(request: HttpRequest) -> HttpResponse:
 @allowed(policies.can_supervise)
 @require_GET
 def supervisor_console(request: HttpRequest) -> HttpResponse:
-    return render(request, "incidents/supervisor.html", {"agencies": selectors.active_agencies()})
+    return render(
+        request,
+        "incidents/supervisor.html",
+        {
+            "agencies": selectors.active_agencies(),
+            "page_number": selectors.page_number(request.GET.get("page")),
+        },
+    )
 
 
 @allowed(policies.can_supervise)
 @require_GET
+@conditional([live.INCIDENTS, live.DISPATCHES, live.CALLS])
 def supervisor_board(request: HttpRequest) -> HttpResponse:
+    page = selectors.incident_open_page(
+        _visible(request), selectors.page_number(request.GET.get("page"))
+    )
     return render(
         request,
         "incidents/partials/supervisor_board.html",
         {
-            "rows": selectors.incident_open_rows(_visible(request)),
-            "escalated": selectors.dispatch_rows(selectors.escalated_dispatches()),
-            "ringing": selectors.ringing_calls(),
+            "rows": page.rows,
+            "page": page,
+            # Escalations and ringing calls: the first page of each, with their totals.
+            "escalated": selectors.dispatch_page(selectors.escalated_dispatches(), 1),
+            "ringing": selectors.ringing_page(1),
             "agencies": selectors.active_agencies(),
             "full_caller": True,
         },
@@ -153,7 +203,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "incidents/dashboard.html",
         {
             "figures": selectors.dashboard_figures(),
-            "rows": selectors.incident_open_rows(_visible(request)),
+            "rows": selectors.incident_open_page(_visible(request), 1).rows,
             "full_caller": policies.sees_caller_number(request.user),
             "show_incidents": policies.can_view_incidents(request.user),
         },

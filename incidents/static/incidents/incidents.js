@@ -28,3 +28,32 @@ document.addEventListener("submit", function (evt) {
   setTimeout(function () { delete evt.target.dataset.sent; }, 3000);
   if (button) { button.classList.add("disabled"); }
 });
+/* Conditional polling: a polled region sends the ETag of what it shows; the server
+   answers 304 when nothing it lists has changed, and the region stays as it is. */
+document.addEventListener("htmx:configRequest", function (evt) {
+  var el = evt.detail.elt;
+  if (el && el.dataset.etag) { evt.detail.headers["If-None-Match"] = el.dataset.etag; }
+});
+document.addEventListener("htmx:beforeSwap", function (evt) {
+  var el = evt.detail.elt, xhr = evt.detail.xhr;
+  if (!el || !xhr) return;
+  if (xhr.status === 304) { evt.detail.shouldSwap = false; evt.detail.isError = false; return; }
+  var tag = xhr.getResponseHeader("ETag");
+  if (tag && xhr.status === 200) { el.dataset.etag = tag; } else { delete el.dataset.etag; }
+});
+/* Running times ("Age", "since dispatch") tick in the browser between two answers:
+   a 304 leaves the cell as it was rendered, with the age it had then. */
+function siagaDuration(total) {
+  total = Math.max(0, Math.floor(total));
+  var h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
+  var mm = (h && m < 10 ? "0" : "") + m, ss = (s < 10 ? "0" : "") + s;
+  return h ? h + ":" + mm + ":" + ss : mm + ":" + ss;
+}
+setInterval(function () {
+  var now = Date.now();
+  document.querySelectorAll("[data-age]").forEach(function (cell) {
+    if (!cell.dataset.ageAt) { cell.dataset.ageAt = String(now); return; }
+    var age = Number(cell.dataset.age) + (now - Number(cell.dataset.ageAt)) / 1000;
+    cell.textContent = siagaDuration(age);
+  });
+}, 1000);

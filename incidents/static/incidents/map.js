@@ -23,10 +23,18 @@
   }
   var colours = { 1: "#dc3545", 2: "#fd7e14", 3: "#0dcaf0", 4: "#6c757d" };
   var fitted = false;
+  var etag = "";
   function refresh() {
-    fetch(el.dataset.points, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (r) { return r.json(); })
+    var headers = { Accept: "application/json" };
+    if (etag) { headers["If-None-Match"] = etag; }  /* 304: the markers stay */
+    fetch(el.dataset.points, { headers: headers, credentials: "same-origin" })
+      .then(function (r) {
+        if (r.status === 304) { return null; }
+        etag = r.ok ? (r.headers.get("ETag") || "") : "";
+        return r.json();
+      })
       .then(function (data) {
+        if (!data) return;
         layer.clearLayers();
         var bounds = [];
         data.incidents.forEach(function (i) {

@@ -1,0 +1,162 @@
+"""Conditional polling of the console fragments: 304 from the Pemda's change counters.
+
+The ETag of a fragment is a keyed hash of: the Pemda, the fragment's path and query,
+the change counters of the kinds it shows (incidents.live), the user, role and
+responder agency it was rendered for, the language the request asks for, and a five-minute
+period (BUCKET_SECONDS) that starts at a different second for each user (so a Pemda's
+consoles do not all re-render in the same second). Two people, roles or agencies never
+share an ETag; running times tick in the browser (incidents.js).
+
+Two places answer 304:
+- `conditional`, inside the view's login and role check: the full request path
+  (session, user, policy) without rendering. It also remembers, in Redis, for this
+  session on this host, who it answered for (schema, user, role, agency, the paths and
+  their kinds) for SCOPE_SECONDS.
+- `EarlyNotModifiedMiddleware`, first in MIDDLEWARE: with that remembered scope and the
+  Redis counters, it answers 304 before the tenant lookup, the session and the user:
+  two Redis reads and no database. Without a remembered scope (anonymous, another
+  session, signed out, the scope's minute over, Redis away) it does nothing and the request
+  goes the full way, where login and role are checked again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import zlib
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.cache import add_never_cache_headers
+
+from accounts.models import Role
+from incidents import live, policies
+from tenants.db import current_schema
+
+ViewFn = Callable[..., HttpResponse]
+
+# Every fragment is rendered afresh at least this often, even when no counter moved:
+# a safety net for a bump lost while Redis was away, and for what moves with the clock
+# alone (overdue marks also come with the escalation job's write every minute).
+BUCKET_SECONDS = 300
+# How long the early path may answer for a session without the login and role checks
+# (a role, agency or deactivation takes at most this long to reach it).
+SCOPE_SECONDS = 60
+
+
+def _bucket(schema: str, uid: int, now: float) -> int:
+    """This user's current period; it starts at a different second for each user of
+    each Pemda, so consoles do not all re-render at once."""
+    offset = zlib.crc32(f"{schema}:{uid}".encode()) % BUCKET_SECONDS
+    return int((now + offset) // BUCKET_SECONDS)
+
+
+def _language(request: HttpRequest) -> str:
+    return (request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "") + "|"
+            + request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
+
+
+def _etag(request: HttpRequest, scope: dict[str, Any], versions: str) -> str:
+    bucket = _bucket(str(scope["schema"]), int(scope["uid"]), time.time())
+    parts = "|".join(
+        str(p)
+        for p in (
+            scope["schema"],
+            request.get_full_path(),
+            versions,
+            scope["uid"],
+            scope["role"],
+            scope["agency"],
+            _language(request),
+            bucket,
+        )
+    )
+    digest = hashlib.blake2b(
+        parts.encode(), digest_size=12, key=settings.SECRET_KEY.encode()[:64]
+    ).hexdigest()
+    return f'W/"{digest}"'
+
+
+def _matches(header: str, tag: str) -> bool:
+    return any(t.strip() == tag for t in header.split(","))
+
+
+def _not_modified(tag: str) -> HttpResponse:
+    response = HttpResponseNotModified()
+    response["ETag"] = tag
+    add_never_cache_headers(response)
+    return response
+
+
+def _remember(request: HttpRequest, scope: dict[str, Any], kinds: tuple[str, ...]) -> None:
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not session_key or session_key != request.session.session_key:  # type: ignore[attr-defined]
+        return
+    host = request.META.get("HTTP_HOST", "")
+    old = live.scope_load(host, session_key) or {}
+    paths = dict(old.get("paths", {})) if all(
+        old.get(k) == scope[k] for k in ("schema", "uid", "role", "agency")) else {}
+    paths[request.path] = list(kinds)
+    live.scope_save(host, session_key, {**scope, "paths": paths}, SCOPE_SECONDS)
+
+
+def conditional(kinds: Iterable[str]) -> Callable[[ViewFn], ViewFn]:
+    """Wrap a polled fragment view, inside its login and role check."""
+    kinds = tuple(kinds)
+
+    def decorate(view: ViewFn) -> ViewFn:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            # Read before rendering: a write landing during the render changes the
+            # counters after this value, and the next poll is answered in full.
+            versions = live.versions(kinds)
+            user: Any = request.user
+            if versions is None or request.method != "GET" or not user.is_authenticated:
+                return view(request, *args, **kwargs)
+            agency = policies.responder_agency(user) if user.role == Role.OPD_RESPONDER else None
+            scope = {
+                "schema": current_schema(),
+                "uid": int(user.pk),
+                "role": str(user.role),
+                "agency": agency.pk if agency is not None else "",
+            }
+            tag = _etag(request, scope, versions)
+            if _matches(request.META.get("HTTP_IF_NONE_MATCH", ""), tag):
+                response = _not_modified(tag)
+            else:
+                response = view(request, *args, **kwargs)
+                if response.status_code != 200:
+                    return response
+                response["ETag"] = tag
+            if versions.startswith("r"):  # the early path reads Redis counters only
+                _remember(request, scope, kinds)
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+class EarlyNotModifiedMiddleware:
+    """First in MIDDLEWARE: a console poll whose fragment has not changed gets its 304
+    from Redis alone (see the module's text)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        header = request.META.get("HTTP_IF_NONE_MATCH")
+        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if header and session_key and request.method == "GET":
+            scope = live.scope_load(request.META.get("HTTP_HOST", ""), session_key)
+            kinds = scope.get("paths", {}).get(request.path) if scope else None
+            if scope and kinds:
+                versions = live.redis_versions(str(scope["schema"]), kinds)
+                if versions is not None:
+                    tag = _etag(request, scope, versions)
+                    if _matches(header, tag):
+                        return _not_modified(tag)
+        return self.get_response(request)
