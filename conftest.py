@@ -57,6 +57,10 @@ def committed(django_db_setup, django_db_blocker):
 def _back_to_public() -> Iterator[None]:
     yield
     connection.set_schema_to_public()
+    # A test's rollback undoes rows the process caches (a host's tenant, a PBX key).
+    from core.localcache import clear_all
+
+    clear_all()
 
 
 def _tenant(code: str):

@@ -21,6 +21,14 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 DEFAULT_SECONDS = 5.0
+_all: list[TtlCache[object, object]] = []
+
+
+def clear_all() -> None:
+    """Forget every cached row in this process (the test suite does after each test,
+    whose rows a rollback may have undone)."""
+    for cache in _all:
+        cache.clear()
 
 
 def local_cache_seconds() -> float:
@@ -32,6 +40,7 @@ class TtlCache(Generic[K, V]):
     def __init__(self) -> None:
         self._data: dict[K, tuple[float, V]] = {}
         self._lock = threading.Lock()
+        _all.append(self)  # type: ignore[arg-type]
 
     def get(self, key: K) -> V | None:
         hit = self._data.get(key)

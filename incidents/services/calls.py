@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,7 +27,7 @@ from incidents.models import (
     PbxEvent,
 )
 from incidents.selectors import active_block
-from incidents.services.common import lock_or_404, normalize_phone_field
+from incidents.services.common import insert_columns, lock_or_404, normalize_phone_field
 
 logger = logging.getLogger(__name__)
 
@@ -70,19 +69,6 @@ def _location_of(report: AmlReport) -> aml.AmlLocation:
 
 
 
-def _columns(model: type[Model], instance: Model, skip: set[str]) -> tuple[list[str], list[Any]]:
-    """Every concrete column but the primary key and `skip`, with the value the ORM
-    would insert for `instance` (defaults included): the raw statement below stays
-    right when a field is added to the model."""
-    columns, values = [], []
-    for f in model._meta.concrete_fields:
-        if f.primary_key or f.attname in skip:
-            continue
-        columns.append(connection.ops.quote_name(str(f.column)))
-        values.append(f.get_db_prep_save(f.pre_save(instance, True), connection))
-    return columns, values
-
-
 def _ring_new_call(
     *, external_id: str, caller: str, trunk: str, at: datetime, is_test: bool
 ) -> PbxResult | None:
@@ -97,9 +83,9 @@ def _ring_new_call(
     q = connection.ops.quote_name
     call = Call(external_id=external_id, caller=caller, trunk=trunk[:60], ringing_at=at,
                 is_test=is_test)
-    columns, values = _columns(Call, call, {"state", "blocked", "ended_at"})
+    columns, values = insert_columns(Call, call, {"state", "blocked", "ended_at"})
     event = PbxEvent(event="ringing", at=at)
-    event_columns, event_values = _columns(PbxEvent, event, {"call_id"})
+    event_columns, event_values = insert_columns(PbxEvent, event, {"call_id"})
     block, aml_report = NumberBlock._meta, AmlReport._meta
     # Only model metadata (table and column names, quoted) is formatted in; every
     # value travels as a parameter.

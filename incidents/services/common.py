@@ -7,6 +7,7 @@ import math
 from datetime import datetime
 from typing import Any, TypeVar
 
+from django.db import connection
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +28,21 @@ def lock_or_404(query: type[M] | QuerySet[M], pk: object, what: str) -> M:
     if row is None:
         raise OperationError(f"No such {what}.", status=404)
     return row
+
+
+def insert_columns(
+    model: type[Model], instance: Model, skip: set[str]
+) -> tuple[list[str], list[Any]]:
+    """Every concrete column but the primary key and `skip`, with the value the ORM
+    would insert for `instance` (defaults included): a one-statement raw INSERT
+    (calls, incidents) stays right when a field is added to the model."""
+    columns, values = [], []
+    for f in model._meta.concrete_fields:
+        if f.primary_key or f.attname in skip:
+            continue
+        columns.append(connection.ops.quote_name(str(f.column)))
+        values.append(f.get_db_prep_save(f.pre_save(instance, True), connection))
+    return columns, values
 
 
 def actor_label(actor: User | None) -> str:

@@ -35,6 +35,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +59,30 @@ class Figure:
     p50_ms: float
     p99_ms: float
     errors: int = 0
+    cpu_ms: float = 0.0  # server CPU (all gunicorn processes) per request
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (the gunicorn workers)."""
+    import psutil
+
+    total = 0.0
+    root = psutil.Process(pid)
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def measured(server: Gunicorn, run: Callable[[], Figure], seconds: int) -> Figure:
+    before = tree_cpu(server.proc.pid)
+    figure = run()
+    used = tree_cpu(server.proc.pid) - before
+    figure.cpu_ms = used * 1000 / max(1.0, figure.rps * seconds)
+    return figure
 
 
 def free_port() -> int:
@@ -115,7 +140,7 @@ def build_world() -> World:
 # --- load generators -----------------------------------------------------------------------
 
 RINGING_LUA = r"""
-local counter, tid = 0, 0
+local counter = 0
 local n = 0
 function setup(thread) n = n + 1; thread:set("tid", n) end
 function init(args) prefix = args[1]; key = args[2] end
@@ -131,7 +156,7 @@ end
 """
 
 INCIDENT_LUA = r"""
-local counter, tid = 0, 0
+local counter = 0
 local n = 0
 function setup(thread) n = n + 1; thread:set("tid", n) end
 function init(args) prefix = args[1]; session = args[2]; csrf = args[3]; category = args[4];
@@ -287,7 +312,8 @@ def server_env() -> dict[str, str]:
 
 def _fmt(f: Figure) -> str:
     bad = f", {f.errors} errors" if f.errors else ""
-    return f"{f.rps:8.0f} req/s  p50 {f.p50_ms:6.1f} ms  p99 {f.p99_ms:6.1f} ms{bad}"
+    cpu = f", server CPU {f.cpu_ms:.1f} ms/req" if f.cpu_ms else ""
+    return f"{f.rps:8.0f} req/s  p50 {f.p50_ms:6.1f} ms  p99 {f.p99_ms:6.1f} ms{bad}{cpu}"
 
 
 def main(rounds: int = 3, seconds: int = 10) -> None:
@@ -336,13 +362,15 @@ def _run(rounds: int, seconds: int) -> None:
                 ["warm", world.session, CSRF, world.category, "900000"])
             for r in range(rounds):
                 results["ceiling"].append(wrk(f"http://127.0.0.1:{trivial.port}/", seconds))
-                results["ringing"].append(wrk(f"{base}/api/pbx/events/", seconds, ringing_lua,
-                                              [f"r{r}", world.pbx_key]))
+                results["ringing"].append(measured(server, lambda r=r: wrk(
+                    f"{base}/api/pbx/events/", seconds, ringing_lua, [f"r{r}", world.pbx_key]),
+                    seconds))
                 results["ringing_raw"].append(pgbench(dsn, raw_ringing_sql(world.schema),
                                                       seconds, work))
-                results["incident"].append(wrk(
+                results["incident"].append(measured(server, lambda r=r: wrk(
                     f"{base}/incidents/", seconds, incident_lua,
-                    [f"r{r}", world.session, CSRF, world.category, str(r * 400000)]))
+                    [f"r{r}", world.session, CSRF, world.category, str(r * 400000)]),
+                    seconds))
                 results["incident_raw"].append(pgbench(
                     dsn, raw_incident_sql(world.schema, category_id, user_id), seconds, work))
                 say(f"round {r + 1}/{rounds}:")
