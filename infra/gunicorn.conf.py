@@ -2,15 +2,18 @@
 # and the intake benchmark (tests/perf/bench_intake.py): one server, one config.
 #
 # Every value can be overridden from the environment. The defaults come from the
-# intake profile on a 2-core machine (README "Performance"): the request work is
-# CPU-bound Python between short database round trips, so processes, not threads,
-# are what scale; 2 workers per core keep both cores busy while one worker waits
-# on PostgreSQL. Threads beyond 1 only add GIL contention here.
+# intake benchmark on a 2-core machine (README "Performance"): a request spends
+# ~2.5 ms of CPU in Python and most of its wall time waiting on PostgreSQL and
+# Redis round trips, so each of the 2-per-core worker processes runs 4 threads:
+# while one waits on the database another computes. Measured in consecutive runs
+# (2 cores shared with other jobs, load average 14-27, so noisy): sync 4x1
+# 104/109 req/s (ringing/incident), gthread 4x4 114/172, gthread 2x8 71/77,
+# gthread 8x2 64/67.
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1))))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # gthread keeps client connections alive between requests (a PBX posting events,
 # a console polling); a sync worker closes each one after its response.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")

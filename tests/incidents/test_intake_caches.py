@@ -116,3 +116,36 @@ def test_a_new_ringing_call_is_one_statement(tenant_a, client_for):
     assert again.status_code == 200 and again.json()["duplicate"] is True
     with schema_context(tenant_a.schema_name):
         assert PbxEvent.objects.filter(call__external_id=call_id).count() == 1
+
+
+def test_an_incident_over_the_api_is_one_insert_and_idempotent(tenant_a, as_user):
+    from incidents.models import Incident, TimelineEntry
+
+    from .conftest import post_json
+
+    c = as_user(tenant_a, "operator1")
+    key = f"api-{uuid.uuid4().hex[:8]}"
+    body = {"category": "fire", "description": "one statement", "latitude": -7.45,
+            "longitude": 112.7, "idempotency_key": key, "force": "1"}
+    post_json(c, "/incidents/", {**body, "idempotency_key": key + "-warm"})
+    with CaptureQueriesContext(connection) as ctx:
+        r = post_json(c, "/incidents/", body)
+    assert r.status_code == 201, r.content
+    work = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith("SET search_path")]
+    # session, user, BEGIN, category, idempotency key, settings, the one INSERT, COMMIT
+    # (the duplicate check is skipped with force): was 13 with SAVEPOINTs and an UPDATE.
+    assert len(work) <= 8, work
+    with schema_context(tenant_a.schema_name):
+        incident = Incident.objects.get(idempotency_key=key)
+        assert incident.reference == f"INC-{incident.created_at:%y%m%d}-{incident.pk:05d}"
+        assert r.json()["reference"] == incident.reference and r.json()["id"] == incident.pk
+        created = TimelineEntry.objects.get(incident=incident, kind="created")
+        assert created.actor.username == "operator1"
+        assert created.data == {"category": "fire", "priority": incident.priority,
+                                "outside_area": incident.outside_area}
+    again = post_json(c, "/incidents/", body)
+    assert again.status_code == 200 and again.json()["created"] is False
+    assert again.json()["id"] == incident.pk
+    with schema_context(tenant_a.schema_name):
+        assert Incident.objects.filter(idempotency_key=key).count() == 1
+        assert TimelineEntry.objects.filter(incident=incident).count() == 1
