@@ -105,11 +105,10 @@ return {0, used}
 _scripts: dict[int, object] = {}
 
 
-def pbx_gate(failures: Rule, ip: str, per_key: Rule, key_id: str | None
+def pbx_gate(failures: Rule, ip: str, per_key: Rule, key_id: str | None, now: float
              ) -> tuple[int, int | None]:
     """(verdict, retry_after) for a PBX request, in one Redis round trip (a Lua
     script: atomic, so no two requests both take the last unit of a quota)."""
-    now = time.time()
     fail_key, fail_retry = _key(failures, ip, now)
     keys = [fail_key]
     key_retry = None
@@ -133,18 +132,21 @@ def pbx_gate(failures: Rule, ip: str, per_key: Rule, key_id: str | None
     return 0, None
 
 
-def pbx_refused(failures: Rule, ip: str, per_key: Rule, key_id: str | None) -> None:
+def pbx_refused(failures: Rule, ip: str, per_key: Rule, key_id: str | None, now: float
+                ) -> None:
     """After a 401: count the failure against the address, and give back the unit
     the key was charged before the view ran (whoever knows a PBX's public prefix but
-    not its secret must not use up that PBX's quota). One round trip."""
-    now = time.time()
-    fail_key, _ = _key(failures, ip, now)
+    not its secret must not use up that PBX's quota). One round trip. `now` is the
+    gate's, so the unit goes back to the window it was taken from."""
+    fail_key, _ = _key(failures, ip, time.time())
     try:
         pipe = _redis().pipeline(transaction=False)
         pipe.incr(fail_key)
         pipe.expire(fail_key, failures.window + 1)
         if key_id is not None:
-            pipe.decr(_key(per_key, key_id, now)[0])
+            charged = _key(per_key, key_id, now)[0]
+            pipe.decr(charged)
+            pipe.expire(charged, per_key.window + 1)  # never a key without expiry
         pipe.execute()
     except redis.RedisError:
         logger.warning("throttle.redis_unavailable", extra={"rule": failures.name})
@@ -218,10 +220,11 @@ class ThrottleMiddleware:
         per_key = rule("PBX_REQUESTS_PER_KEY")
         ip = client_ip(request)
         key_id = _pbx_key_id(request)
-        verdict, wait = pbx_gate(failures, ip, per_key, key_id)
+        now = time.time()
+        verdict, wait = pbx_gate(failures, ip, per_key, key_id, now)
         if verdict and wait is not None:
             return too_many(request, wait, failures if verdict == 1 else per_key)
         response = self.get_response(request)
         if response.status_code == 401:
-            pbx_refused(failures, ip, per_key, key_id)
+            pbx_refused(failures, ip, per_key, key_id, now)
         return response
