@@ -8,7 +8,7 @@ PY     := $(BIN)/python
 STAMP  := $(VENV)/.installed
 NPM_STAMP := frontend/node_modules/.installed
 
-.PHONY: ring demo test setup lint typecheck check bench browser-deps clean lock graphql-schema
+.PHONY: ring demo test setup lint typecheck check bench bench-deps browser-deps clean lock graphql-schema
 
 setup: $(STAMP) $(NPM_STAMP) translations
 
@@ -50,7 +50,15 @@ lint: $(STAMP)
 check: lint
 	$(BIN)/siaga112 makemigrations --check --dry-run
 
-bench: setup
+# The intake benchmark drives the production server with wrk and the database with
+# pgbench; wrk comes from Debian when we may (root).
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) || \
+	  echo "wrk not installed: bench_intake will say so and stop"; }
+
+bench: setup bench-deps
+	$(PY) -m tests.perf.bench_intake $(BENCH_INTAKE_ARGS)
 	$(PY) -m tests.perf.bench_provision
 	$(PY) -m tests.perf.bench_migrate
 	@echo 'bench_live needs the demo running: $(PY) -m tests.perf.bench_live'

@@ -82,6 +82,10 @@ def _force_login_passes_second_factor() -> Iterator[None]:
 def _back_to_public() -> Iterator[None]:
     yield
     connection.set_schema_to_public()
+    # A test's rollback undoes rows the process caches (a host's tenant, a PBX key).
+    from core.localcache import clear_all
+
+    clear_all()
 
 
 def _tenant(code: str):

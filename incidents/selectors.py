@@ -162,10 +162,11 @@ def incident_duplicates(
     longitude: float | None,
     caller: str,
     now: datetime | None = None,
+    cfg: IncidentSettings | None = None,
 ) -> list[Incident]:
     """Open incidents the new one may duplicate: same category nearby and recent, or
     the same caller recently."""
-    cfg = IncidentSettings.load()
+    cfg = cfg or IncidentSettings.load()
     now = now or timezone.now()
     since = now - timedelta(minutes=cfg.duplicate_window_minutes)
     recent = Incident.objects.filter(status__in=OPEN_STATUSES, created_at__gte=since)

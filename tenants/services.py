@@ -18,6 +18,7 @@ from django_tenants.utils import schema_exists
 from audit.services import record
 from tenants.cloning import CloneUnavailable, clone_schema_fast
 from tenants.db import tenant_connection
+from tenants.hosts import tenant_cache_clear
 from tenants.models import Domain, Region, Tenant
 
 logger = logging.getLogger(__name__)
@@ -188,6 +189,9 @@ def tenant_set_status(*, region_id: str, status: str, actor: object | None = Non
             continue
         Tenant.objects.filter(pk=tenant.pk).update(status=status)
         tenant.status = status
+        # update() sends no signal: the host cache must not keep the old status.
+        transaction.on_commit(tenant_cache_clear)
+        tenant_cache_clear()
         record(
             actor=actor,
             action="tenant.status_changed",

@@ -7,7 +7,9 @@ import math
 from datetime import datetime
 from typing import Any, TypeVar
 
+from django.db import connection
 from django.db.models import Model, QuerySet
+from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,6 +34,24 @@ def lock_or_404(query: type[M] | QuerySet[M], pk: object, what: str) -> M:
     if row is None:
         raise OperationError(f"No such {what}.", status=404)
     return row
+
+
+def insert_columns(
+    model: type[Model], instance: Model, skip: set[str]
+) -> tuple[list[str], list[Any]]:
+    """Every concrete column but the primary key and `skip`, with the value the ORM
+    would insert for `instance` (defaults included): a one-statement raw INSERT
+    (calls, incidents) stays right when a field is added to the model."""
+    columns, values = [], []
+    for f in model._meta.concrete_fields:
+        if f.primary_key or f.attname in skip:
+            continue
+        value = f.pre_save(instance, True)
+        if isinstance(value, DatabaseDefault):
+            continue  # a db_default column (e.g. the timeline's txid): PostgreSQL fills it
+        columns.append(connection.ops.quote_name(str(f.column)))
+        values.append(f.get_db_prep_save(value, connection))
+    return columns, values
 
 
 def actor_label(actor: User | None) -> str:
@@ -59,13 +79,20 @@ def timeline_add(
         at=at or timezone.now(),
         data=data or {},
     )
+    timeline_published(incident, entry)
+    return entry
+
+
+def timeline_published(incident: Incident, entry: TimelineEntry) -> None:
+    """What a new timeline row tells beyond its Pemda. Called by timeline_add, and
+    by a writer that inserts the row itself (incident_create's one statement)."""
     # The province's feed learns of the change in the same transaction: it commits
     # (or rolls back) with the change itself, and its readers never open 514 schemas.
     province_event_publish(
         schema_name=current_schema(),
         incident_id=incident.pk,
         reference=incident.reference,
-        kind=kind,
+        kind=entry.kind,
         at=entry.at,
         category=incident.category.code,
         priority=incident.priority,
@@ -76,7 +103,6 @@ def timeline_add(
         is_test=incident.is_test,
     )
     incident_events_publish(incident, entry)
-    return entry
 
 
 # Timeline kinds that subscribers hear, and as which events.

@@ -6,7 +6,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -14,6 +14,7 @@ from django.utils.translation import gettext_noop
 from accounts.models import User
 from core.errors import Conflict, Invalid
 from core.rules import INDONESIA_LAT, INDONESIA_LNG
+from incidents import live
 from incidents.errors import OperationError
 from incidents.models import (
     ACTIVE_DISPATCH,
@@ -25,14 +26,18 @@ from incidents.models import (
     IncidentSettings,
     IncidentStatus,
     Priority,
+    TimelineEntry,
 )
 from incidents.selectors import incident_duplicates
 from incidents.services.common import (
+    actor_label,
+    insert_columns,
     lock_incident_not_closed,
     lock_or_404,
     normalize_phone_field,
     parse_float,
     timeline_add,
+    timeline_published,
 )
 from incidents.services.status import incident_status_set
 
@@ -162,51 +167,43 @@ def incident_create(
     existing = Incident.objects.filter(idempotency_key=clean.idempotency_key).first()
     if existing is not None:
         return IncidentCreated(existing, False)
+    cfg = IncidentSettings.load()
     if not force:
         candidates = incident_duplicates(
             category=clean.category,
             latitude=clean.latitude,
             longitude=clean.longitude,
             caller=clean.caller,
+            cfg=cfg,
         )
         if candidates:
             raise DuplicateOffer(candidates)
-    cfg = IncidentSettings.load()
     outside = (
         cfg.in_area(clean.latitude, clean.longitude) is False
         if clean.latitude is not None and clean.longitude is not None
         else False
     )
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            incident = Incident.objects.create(
-                # Not the key itself: a 64-character key would not fit the column.
-                reference=f"TMP-{uuid.uuid4().hex}",
-                category=clean.category,
-                priority=clean.category.priority,
-                latitude=clean.latitude,
-                longitude=clean.longitude,
-                address=clean.address,
-                kecamatan=clean.kecamatan,
-                kelurahan=clean.kelurahan,
-                outside_area=outside,
-                description=clean.description,
-                caller=clean.caller,
-                is_test=is_test,
-                idempotency_key=clean.idempotency_key,
-                created_by=actor,
-                created_at=now,
-            )
-    except IntegrityError:
-        # A concurrent double submit won the race: its incident is the one.
-        return IncidentCreated(Incident.objects.get(idempotency_key=clean.idempotency_key), False)
-    incident.reference = f"INC-{now:%y%m%d}-{incident.pk:05d}"
-    incident.save(update_fields=["reference"])
-    timeline_add(
-        incident=incident,
+    incident = Incident(
+        category=clean.category,
+        priority=clean.category.priority,
+        latitude=clean.latitude,
+        longitude=clean.longitude,
+        address=clean.address,
+        kecamatan=clean.kecamatan,
+        kelurahan=clean.kelurahan,
+        outside_area=outside,
+        description=clean.description,
+        caller=clean.caller,
+        is_test=is_test,
+        idempotency_key=clean.idempotency_key,
+        created_by=actor,
+        created_at=now,
+    )
+    entry = TimelineEntry(
         kind="created",
         actor=actor,
+        actor_name=actor_label(actor),
         at=now,
         data={
             "category": clean.category.code,
@@ -214,6 +211,9 @@ def incident_create(
             "outside_area": outside,
         },
     )
+    if not _insert_with_timeline(incident, entry, reference_prefix=f"INC-{now:%y%m%d}-"):
+        # A concurrent double submit won the race: its incident is the one.
+        return IncidentCreated(Incident.objects.get(idempotency_key=clean.idempotency_key), False)
     if clean.call is not None:
         _call_attach(incident, clean.call, actor)
     logger.info(
@@ -221,6 +221,53 @@ def incident_create(
         extra={"incident": incident.pk, "category": clean.category.code, "test": is_test},
     )
     return IncidentCreated(incident, True)
+
+
+def _insert_with_timeline(incident: Incident, entry: TimelineEntry, reference_prefix: str
+                          ) -> bool:
+    """The incident row (its reference made from its own id) and its 'created'
+    timeline row in ONE statement; False, writing nothing, if the idempotency key
+    is taken. The ORM needed five round trips (SAVEPOINT, INSERT, RELEASE, UPDATE of
+    the reference, INSERT of the timeline row)."""
+    q = connection.ops.quote_name
+    table, timeline = Incident._meta.db_table, TimelineEntry._meta.db_table
+    columns, values = insert_columns(Incident, incident, {"reference"})
+    entry_columns, entry_values = insert_columns(TimelineEntry, entry, {"incident_id"})
+    # Only model metadata (table and column names, quoted) is formatted in; every
+    # value travels as a parameter.
+    sql = f"""
+WITH n AS (SELECT nextval(pg_get_serial_sequence(%s, 'id')) AS id
+), new_incident AS (
+    INSERT INTO {q(table)} (id, reference, {", ".join(columns)})
+    SELECT n.id, %s || CASE WHEN n.id < 100000 THEN lpad(n.id::text, 5, '0')
+                            ELSE n.id::text END,
+           {", ".join(["%s"] * len(values))}
+    FROM n
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id, reference
+), new_entry AS (
+    INSERT INTO {q(timeline)} (incident_id, {", ".join(entry_columns)})
+    SELECT id, {", ".join(["%s"] * len(entry_values))} FROM new_incident
+    RETURNING id
+)
+SELECT id, reference, (SELECT id FROM new_entry) FROM new_incident
+"""  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [table, reference_prefix, *values, *entry_values])
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    incident.pk, incident.reference, entry.pk = row
+    incident._state.adding = False
+    incident._state.db = "default"
+    entry.incident = incident
+    entry._state.adding = False
+    entry._state.db = "default"
+    # What save() and timeline_add would have done: the province feed and webhook
+    # events (same transaction), and the consoles' change counter.
+    timeline_published(incident, entry)
+    live.changed(live.INCIDENTS)
+    return True
 
 
 def _call_attach(incident: Incident, call: Call, actor: User | None) -> None:

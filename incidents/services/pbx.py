@@ -9,14 +9,17 @@ import secrets
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.services import record, tracking
+from core.localcache import TtlCache
 from incidents.errors import OperationError
 from incidents.models import PbxCredential
 from incidents.services.common import lock_or_404
+from tenants.db import current_schema
 
 logger = logging.getLogger(__name__)
 
@@ -66,14 +69,36 @@ def pbx_credential_revoke(*, credential_id: int, actor: User | None) -> PbxCrede
     return cred
 
 
+# (schema, key prefix) → the live credential. Every PBX request authenticates, and
+# keys change a few times a year: the row is kept in the process (core.localcache).
+# Revoking or deleting a key here forgets it at once (signals below); another
+# server process stops accepting it within LOCAL_CACHE_SECONDS.
+_live_keys: TtlCache[tuple[str, str], PbxCredential] = TtlCache()
+
+
+def _forget_key(sender: object, instance: PbxCredential, **_kwargs: object) -> None:
+    _live_keys.discard((current_schema(), instance.key_prefix))
+
+
+post_save.connect(_forget_key, sender=PbxCredential, dispatch_uid="pbx-key-cache-save")
+post_delete.connect(_forget_key, sender=PbxCredential, dispatch_uid="pbx-key-cache-delete")
+
+
 def pbx_authenticate(raw_key: str) -> PbxCredential | None:
     parts = raw_key.split("_", 2)
     if len(parts) != 3 or parts[0] != "pbx":
         return None
-    cred = PbxCredential.objects.filter(key_prefix=parts[1], revoked_at__isnull=True).first()
-    if cred is None or not hmac.compare_digest(cred.key_hash, _hash_key(raw_key)):
+    cache_key = (current_schema(), parts[1])
+    cred = _live_keys.get(cache_key)
+    if cred is None:
+        cred = PbxCredential.objects.filter(key_prefix=parts[1], revoked_at__isnull=True).first()
+        if cred is None:
+            return None
+        _live_keys.set(cache_key, cred)
+    if not hmac.compare_digest(cred.key_hash, _hash_key(raw_key)):
         return None
     now = timezone.now()
     if cred.last_used_at is None or now - cred.last_used_at > timedelta(minutes=1):
         PbxCredential.objects.filter(pk=cred.pk).update(last_used_at=now)
+        cred.last_used_at = now  # the cached copy too: one write a minute, not a request
     return cred

@@ -115,6 +115,25 @@ def _wait_until_serving(port: int, web: subprocess.Popen[bytes], seconds: float 
     time.sleep(1.5)
 
 
+def gunicorn_config() -> Path:
+    """The production server's configuration (infra/gunicorn.conf.py): the Docker
+    image, `make demo` and the intake benchmark all serve with it."""
+    from siaga112 import embedded
+
+    return embedded.REPO_ROOT / "infra" / "gunicorn.conf.py"
+
+
+def web_command(port: int, host: str = "0.0.0.0") -> list[str]:  # noqa: S104 - a demo on a LAN
+    """The demo's web server: gunicorn as in production, not Django's development
+    server. Static files come from WhiteNoise (from the finders on a laptop), and
+    nothing reloads on a code change: restart `make demo` after editing Python."""
+    command = [sys.executable, "-m", "gunicorn"]
+    config = gunicorn_config()
+    if config.exists():
+        command += ["-c", str(config)]
+    return [*command, "--bind", f"{host}:{port}", "siaga112.wsgi:application"]
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -139,12 +158,14 @@ def demo(argv: list[str]) -> None:
 
 def demo_environment(environ: dict[str, str] | os._Environ[str]) -> None:
     """The demo's settings, in place: a laptop (SIAGA112_DEBUG=1), but never
-    Django's technical error pages, because runserver listens on every interface
+    Django's technical error pages, because the demo listens on every interface
     and those pages list every URL pattern and setting. Static files are still
     served by the platform (WhiteNoise from the finders), not by DEBUG."""
     environ.setdefault("SIAGA112_DEBUG", "1")
     environ["SIAGA112_DEBUG_PAGES"] = "0"
     environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+    # Two web processes are plenty for a demo on a laptop (production: 2 per core).
+    environ.setdefault("WEB_CONCURRENCY", "2")
 
 
 def _demo(argv: list[str]) -> None:
@@ -175,7 +196,7 @@ def _demo(argv: list[str]) -> None:
     var_dir = Path(settings.VAR_DIR)
     var_dir.mkdir(parents=True, exist_ok=True)
     commands = {
-        "web": [python, "-m", "siaga112.cli", "runserver", f"0.0.0.0:{port}", "--noreload"],
+        "web": web_command(port),
         "worker": [python, "-m", "celery", "-A", "siaga112", "worker", "--loglevel=INFO",
                    "--concurrency=2", "-n", f"demo-{os.getpid()}@%h"],
         "beat": [python, "-m", "celery", "-A", "siaga112", "beat", "--loglevel=INFO",

@@ -88,6 +88,70 @@ def hit(r: Rule, who: str) -> int | None:
     return retry_after if count > r.limit else None
 
 
+# One round trip for a PBX request: is the address over its failure limit; if not,
+# is the key over its request limit; if not, count this request against the key.
+# Returns {verdict, count}: 0 = go on (the key's counter was incremented),
+# 1 = the address is blocked, 2 = the key is over its limit (nothing counted).
+_PBX_GATE = """
+local failures = tonumber(redis.call('GET', KEYS[1]) or '0')
+if failures >= tonumber(ARGV[1]) then return {1, failures} end
+if #KEYS < 2 then return {0, 0} end
+local used = tonumber(redis.call('GET', KEYS[2]) or '0')
+if used >= tonumber(ARGV[2]) then return {2, used} end
+used = redis.call('INCR', KEYS[2])
+if used == 1 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
+return {0, used}
+"""
+_scripts: dict[int, object] = {}
+
+
+def pbx_gate(failures: Rule, ip: str, per_key: Rule, key_id: str | None, now: float
+             ) -> tuple[int, int | None]:
+    """(verdict, retry_after) for a PBX request, in one Redis round trip (a Lua
+    script: atomic, so no two requests both take the last unit of a quota)."""
+    fail_key, fail_retry = _key(failures, ip, now)
+    keys = [fail_key]
+    key_retry = None
+    if key_id is not None:
+        per_key_key, key_retry = _key(per_key, key_id, now)
+        keys.append(per_key_key)
+    try:
+        client = _redis()
+        script = _scripts.get(id(client))
+        if script is None:
+            script = _scripts[id(client)] = client.register_script(_PBX_GATE)
+        verdict, _count = script(keys=keys, args=[failures.limit, per_key.limit,  # type: ignore[operator]
+                                                  per_key.window + 1])
+    except redis.RedisError:
+        logger.warning("throttle.redis_unavailable", extra={"rule": failures.name})
+        return 0, None
+    if int(verdict) == 1:
+        return 1, fail_retry
+    if int(verdict) == 2:
+        return 2, key_retry
+    return 0, None
+
+
+def pbx_refused(failures: Rule, ip: str, per_key: Rule, key_id: str | None, now: float
+                ) -> None:
+    """After a 401: count the failure against the address, and give back the unit
+    the key was charged before the view ran (whoever knows a PBX's public prefix but
+    not its secret must not use up that PBX's quota). One round trip. `now` is the
+    gate's, so the unit goes back to the window it was taken from."""
+    fail_key, _ = _key(failures, ip, time.time())
+    try:
+        pipe = _redis().pipeline(transaction=False)
+        pipe.incr(fail_key)
+        pipe.expire(fail_key, failures.window + 1)
+        if key_id is not None:
+            charged = _key(per_key, key_id, now)[0]
+            pipe.decr(charged)
+            pipe.expire(charged, per_key.window + 1)  # never a key without expiry
+        pipe.execute()
+    except redis.RedisError:
+        logger.warning("throttle.redis_unavailable", extra={"rule": failures.name})
+
+
 def client_ip(request: HttpRequest) -> str:
     """REMOTE_ADDR, or with THROTTLE['PROXY_COUNT'] = n trusted proxies in front,
     the address the nearest of them saw (n-th from the right in X-Forwarded-For)."""
@@ -150,22 +214,17 @@ class ThrottleMiddleware:
         return response
 
     def _pbx(self, request: HttpRequest) -> HttpResponse:
+        # One Redis round trip on the way in (pbx_gate), none on the way out unless
+        # the key was refused: a PBX event used to cost three.
         failures = rule("PBX_KEY_FAILURES_PER_IP")
-        ip = client_ip(request)
-        wait = blocked(failures, ip)
-        if wait is not None:
-            return too_many(request, wait, failures)
-        key_id = _pbx_key_id(request)
         per_key = rule("PBX_REQUESTS_PER_KEY")
-        if key_id is not None:
-            wait = blocked(per_key, key_id)
-            if wait is not None:
-                return too_many(request, wait, per_key)
+        ip = client_ip(request)
+        key_id = _pbx_key_id(request)
+        now = time.time()
+        verdict, wait = pbx_gate(failures, ip, per_key, key_id, now)
+        if verdict and wait is not None:
+            return too_many(request, wait, failures if verdict == 1 else per_key)
         response = self.get_response(request)
         if response.status_code == 401:
-            hit(failures, ip)
-        elif key_id is not None:
-            # Only requests the key authenticated count against it: someone who knows
-            # a PBX's prefix but not its secret cannot use up that PBX's quota.
-            hit(per_key, key_id)
+            pbx_refused(failures, ip, per_key, key_id, now)
         return response

@@ -85,3 +85,20 @@ def test_one_user_per_role_with_credentials_file(seeded, settings):
     dairi = Tenant.objects.get(region__slug="dairi")
     with schema_context(dairi.schema_name):
         assert User.objects.get(username="operator1").role == Role.CALL_TAKER
+
+
+def test_the_demo_serves_with_the_production_server_of_the_docker_image():
+    """`make demo` runs gunicorn with infra/gunicorn.conf.py, the Docker image's server
+    and configuration, never Django's development server (nor its auto-reloader)."""
+    from pathlib import Path
+
+    from siaga112.cli import gunicorn_config, web_command
+
+    command = web_command(8123)
+    assert command[1:3] == ["-m", "gunicorn"] and "runserver" not in command
+    assert command[command.index("-c") + 1] == str(gunicorn_config())
+    assert command[-1] == "siaga112.wsgi:application" and "0.0.0.0:8123" in command
+    assert "--reload" not in command
+    dockerfile = (Path(__file__).resolve().parents[2] / "infra" / "Dockerfile").read_text()
+    assert '"-c", "infra/gunicorn.conf.py"' in dockerfile
+    assert "COPY infra/gunicorn.conf.py" in dockerfile

@@ -5,9 +5,9 @@ Django's technical pages (URL patterns, settings, traceback) — in the demo too
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -144,9 +144,10 @@ def _get(url: str, host: str) -> tuple[int, str, dict[str, str]]:
 
 
 def test_the_demo_server_shows_no_technical_pages_and_still_serves_assets(committed):
-    """`siaga112 demo` runs runserver with these settings on 0.0.0.0: whatever the
-    developer's environment says, technical pages stay off, assets are served."""
-    from siaga112.cli import demo_environment
+    """`siaga112 demo` runs the production server (gunicorn, infra/gunicorn.conf.py)
+    with these settings on 0.0.0.0: whatever the developer's environment says,
+    technical pages stay off, assets are served (WhiteNoise), and Ctrl-C stops it."""
+    from siaga112.cli import demo_environment, web_command
 
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env["SIAGA112_DEBUG_PAGES"] = "1"  # a developer's shell; the demo overrides it
@@ -154,7 +155,7 @@ def test_the_demo_server_shows_no_technical_pages_and_still_serves_assets(commit
     env["DATABASE_URL"] = source_url_of(connection.settings_dict)
     port = _free_port()
     server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "siaga112.cli", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        web_command(port, "127.0.0.1"),
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
@@ -178,6 +179,12 @@ def test_the_demo_server_shows_no_technical_pages_and_still_serves_assets(commit
         status, _, _ = _get(
             f"http://127.0.0.1:{port}/static/vendor/htmx/htmx.min.js", "dairi.localhost")
         assert status == 200
+        # Ctrl-C in the terminal reaches the whole process group: master and workers.
+        os.killpg(server.pid, signal.SIGINT)
+        assert server.wait(timeout=20) is not None
+        with pytest.raises(OSError):
+            _get(f"http://127.0.0.1:{port}/healthz/", "localhost")
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=20)

@@ -317,6 +317,28 @@ def test_missed_calls_are_counted_by_the_kpis(tenant_a):
         assert call_summary(period)["missed"] == before + 3
 
 
+def test_a_call_answered_after_the_timeout_counts_as_answered_not_missed(tenant_a):
+    from reporting.kpis import call_summary
+    from reporting.periods import Period
+
+    with schema_context(tenant_a.schema_name):
+        at = timezone.now() - timedelta(seconds=300)
+        Call.objects.create(external_id="late-answer-1", caller="+62812999111",
+                            ringing_at=at, is_test=False)
+        today = timezone.localdate()
+        period = Period(start=today - timedelta(days=1), end=today + timedelta(days=1))
+        before = call_summary(period)
+        call_services.calls_mark_missed()
+        assert Call.objects.get(external_id="late-answer-1").state == CallState.MISSED
+        call_services.pbx_event_record(event="answered", external_id="late-answer-1",
+                                       at=at + timedelta(seconds=200))
+        call = Call.objects.get(external_id="late-answer-1")
+        assert call.state == CallState.ANSWERED and call.answered_at is not None
+        after = call_summary(period)
+        assert after["answered"] == before["answered"] + 1
+        assert after["missed"] == before["missed"]
+
+
 @pytest.mark.worker
 def test_missed_call_beat_fans_out_to_tenants_on_a_real_worker(committed):
     from siaga112.celery import app
