@@ -35,6 +35,7 @@ TENANT_ACTIONS: dict[str, Promise] = {
     "pbx_key.revoked": _("PBX key revoked"),
     "block.lifted": _("Number block lifted"),
     "invitation.accepted": _("Pemda-admin invitation accepted"),
+    "personal_data.purged": _("Personal data pseudonymised (retention)"),
 }
 
 ACTIONS: dict[str, Promise] = {**PUBLIC_ACTIONS, **TENANT_ACTIONS}
@@ -56,6 +57,7 @@ TARGET_TYPES: dict[str, Promise] = {
     "trialcall": _("Trial call"),
     "launch": _("Launch"),
     "regulation": _("Regulation"),
+    "retention": _("Personal-data retention"),
 }
 
 FIELDS: dict[str, Promise] = {

@@ -25,6 +25,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -70,3 +71,43 @@ class AuditEntry(models.Model):
     @property
     def target_type_label(self) -> str:
         return str(actions.target_type_label(self.target_type))
+
+
+class RowHistory(models.Model):
+    """One row per INSERT, UPDATE or DELETE of a watched table, written by the
+    database trigger of audit.history (never by Python), append-only like the
+    trail. `before`/`after` are whole row images (secrets masked); null on the
+    side that did not exist."""
+
+    at = models.DateTimeField(db_default=Now(), db_index=True)
+    table_name = models.CharField(max_length=63)
+    row_pk = models.CharField(max_length=64)
+    op = models.CharField(max_length=8)  # INSERT / UPDATE / DELETE
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    # The PostgreSQL role that wrote, and its transaction (rows of one change share it).
+    db_user = models.CharField(max_length=63)
+    txid = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("row history")
+        verbose_name_plural = _("row history")
+        indexes = [
+            models.Index(fields=["table_name", "row_pk", "-at"], name="audit_history_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.op} {self.table_name}:{self.row_pk}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        raise ValueError("row history is written by the database trigger only")
+
+    def changes(self) -> list[tuple[str, Any, Any]]:
+        """(column, before, after) for each column that differs."""
+        old, new = self.before or {}, self.after or {}
+        return [
+            (key, old.get(key), new.get(key))
+            for key in dict.fromkeys([*old.keys(), *new.keys()])
+            if old.get(key) != new.get(key)
+        ]

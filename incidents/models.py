@@ -13,6 +13,11 @@ from django.utils.translation import gettext_lazy as _
 
 from core.rules import INDONESIA_LAT, INDONESIA_LNG
 
+# Bounds of a Pemda's personal-data retention period (days): at least the 90
+# days a complaint or an investigation may need the number, at most five years.
+RETENTION_DAYS_MIN = 90
+RETENTION_DAYS_MAX = 1825
+
 
 class IncidentSettings(models.Model):
     """One row per Pemda (pk=1): the knobs a Pemda admin may turn."""
@@ -23,6 +28,10 @@ class IncidentSettings(models.Model):
     duplicate_radius_m = models.PositiveIntegerField(default=500)
     duplicate_window_minutes = models.PositiveIntegerField(default=30)
     aml_window_seconds = models.PositiveIntegerField(default=600)
+    # UU 27/2022: after this many days caller numbers and AML raw data (IMEI,
+    # IMSI, the payload) are pseudonymised by incidents.retention, each Pemda
+    # choosing within RETENTION_DAYS_MIN..MAX.
+    personal_data_retention_days = models.PositiveSmallIntegerField(default=365)
     # The Pemda's own area as a bounding box; empty means "not configured".
     area_min_lat = models.FloatField(null=True, blank=True)
     area_max_lat = models.FloatField(null=True, blank=True)
