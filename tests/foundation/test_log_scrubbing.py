@@ -147,6 +147,9 @@ def test_error_records_of_real_requests_carry_no_number(settings):
     written = out.getvalue()
     assert "Traceback" in written  # the 500 was recorded, with its traceback
     assert not NUMBER_DIGITS.search(written), written
+    # ... and each record keeps its own timestamp whole.
+    assert "[Filtered]:" not in written
+    assert re.search(r'"ts": "\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"', written), written
 
 
 def test_sentry_events_with_encoded_numbers_are_scrubbed():
@@ -173,3 +176,7 @@ def test_the_access_log_of_the_real_server_carries_no_number(committed, tmp_path
     written = server.log.read_text()
     assert '"GET /incidents/?q=' in written  # the access log is there...
     assert not NUMBER_DIGITS.search(written), written  # ... without the number
+    # ... with its timestamps (runserver's "29/Nov/2026 10:46:12", ISO "ts") whole.
+    assert "[Filtered]:" not in written and ":[Filtered]" not in written
+    assert re.search(r'"server_time": "\d{2}/\w{3}/\d{4} \d{2}:\d{2}:\d{2}"', written), written
+    assert re.search(r'"ts": "\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"', written), written
