@@ -5,13 +5,18 @@ onboarding, invitations) and in every Pemda schema (that Pemda's own admin
 changes: staff, agencies, categories, routing, settings, PBX keys, blocks), so
 each audience reads its own trail and no tenant can see another's.
 
-Rows are never changed: a PostgreSQL trigger (migration 0001) refuses UPDATE,
-DELETE and TRUNCATE for every database user, including the application's. The
-only way out is the personal-data retention purge (issue 8), which must run
-`SET LOCAL siaga112.purge = 'on'` before deleting, and writes its own audit
-row saying what it purged. SET LOCAL lasts until the outermost transaction
-ends (a savepoint does not end it), so the purge must be a transaction of its
-own (a Celery task's top-level atomic block), never nested in another write.
+Rows are never changed: a PostgreSQL trigger (migrations 0001 and 0002) refuses
+UPDATE, DELETE and TRUNCATE for every database user, including the
+application's. The only way out is the personal-data retention purge (issue 8,
+incidents.services.retention), which runs `SET LOCAL siaga112.purge = 'on'`
+before pseudonymising (UPDATE) or deleting, and writes its own audit row saying
+what it purged. SET LOCAL lasts until the outermost transaction ends (a
+savepoint does not end it), so the purge switches it off again before its
+block ends; a failure rolls back to the block's savepoint, which undoes the
+SET LOCAL too. TRUNCATE has no exception.
+
+`RowHistory` (audit.history) is the lower layer: written by a trigger on each
+watched table, never by Python, and guarded the same way.
 
 Nothing here is a foreign key: the actor and the target are snapshots (id,
 username, role, label) taken when the change happened, so a row outlives the
