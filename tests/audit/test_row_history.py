@@ -302,3 +302,25 @@ def test_the_migrations_replay_as_sql_in_a_fresh_schema(db):
                                      ("UPDATE", "+6281299887700", "#x")]
         assert "append-only" in _refused("DELETE FROM audit_rowhistory")
         transaction.set_rollback(True)
+
+
+@pytest.mark.django_db
+def test_provisioning_works_when_the_template_has_history_of_its_own(db):
+    """The template's history stays the template's: a new Pemda starts with only
+    the history of its own seed rows, and cloning does not trip over ids."""
+    from tenants import cloning
+
+    with schema_context("tenant_template"):
+        from incidents.models import IncidentSettings
+
+        IncidentSettings.objects.filter(pk=1).update(block_hours=25)
+        IncidentSettings.objects.filter(pk=1).update(block_hours=24)
+        template_rows = RowHistory.objects.count()
+        assert template_rows >= 2
+    cloning._cache.clear()  # the snapshot lists the template's tables with rows
+    tenant = tenant_provision(region=Region.objects.get(name="Kabupaten Lumajang")).tenant
+    with schema_context(tenant.schema_name):
+        seeded = list(RowHistory.objects.values_list("table_name", "op"))
+        assert seeded and {op for _, op in seeded} == {"INSERT"}
+        User.objects.create_user(username="after-clone", password="x" * 12)
+        assert RowHistory.objects.filter(table_name="accounts_user").count() == 1
