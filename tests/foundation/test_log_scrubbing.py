@@ -22,7 +22,17 @@ NUMBER_DIGITS = re.compile(r"8123[\s.-]?4567[\s.-]?890|0812|6281")
 
 
 def _console_handlers() -> list[logging.Handler]:
-    handlers = [h for h in logging.getLogger().handlers if getattr(h, "name", "") == "console"]
+    def found() -> list[logging.Handler]:
+        return [h for h in logging.getLogger().handlers if getattr(h, "name", "") == "console"]
+
+    if not found():
+        # An embedded Celery worker (start_worker) earlier in the session sets
+        # Celery's own root handlers up; put the platform's configuration back.
+        from django.conf import settings
+        from django.utils.log import configure_logging
+
+        configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+    handlers = found()
     assert handlers, "the configured console handler"
     return handlers
 
