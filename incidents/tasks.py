@@ -50,6 +50,7 @@ def purge_personal_data() -> dict[str, int]:
         "incidents": result.incidents,
         "calls": result.calls,
         "aml_reports": result.aml_reports,
+        "aml_raw_emptied": result.aml_raw_emptied,
         "number_blocks": result.number_blocks,
         "history_rows": result.history_rows,
     }

@@ -23,9 +23,10 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import CharField, Q
+from django.db.models import CharField, Q, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -58,12 +59,13 @@ class PurgeResult:
     retention_days: int
     incidents: int
     calls: int
-    aml_reports: int
+    aml_reports: int  # caller pseudonymised
+    aml_raw_emptied: int  # raw payload (IMEI, IMSI) removed
     number_blocks: int
     history_rows: int
 
 
-def _pseudonymise(queryset, field: str) -> int:  # type: ignore[no-untyped-def]
+def _pseudonymise(queryset: QuerySet[Any], field: str) -> int:
     """One UPDATE per distinct number (the pseudonym is computed in Python)."""
     changed = 0
     numbers = (
@@ -109,7 +111,7 @@ def personal_data_purge(*, now: datetime | None = None) -> PurgeResult:
         calls = _pseudonymise(Call.objects.filter(ringing_at__lt=cutoff), "caller")
         aml_old = AmlReport.objects.filter(received_at__lt=cutoff)
         aml = _pseudonymise(aml_old, "caller")
-        aml += aml_old.exclude(raw="").update(raw="")
+        aml_raw = aml_old.exclude(raw="").update(raw="")
         blocks = _pseudonymise(NumberBlock.objects.filter(blocked_until__lt=cutoff), "number")
         history = _pseudonymise_history(cutoff)
         cursor.execute("SET LOCAL siaga112.purge = 'off'")
@@ -119,6 +121,7 @@ def personal_data_purge(*, now: datetime | None = None) -> PurgeResult:
             incidents=incidents,
             calls=calls,
             aml_reports=aml,
+            aml_raw_emptied=aml_raw,
             number_blocks=blocks,
             history_rows=history,
         )
