@@ -324,3 +324,49 @@ def test_provisioning_works_when_the_template_has_history_of_its_own(db):
         assert seeded and {op for _, op in seeded} == {"INSERT"}
         User.objects.create_user(username="after-clone", password="x" * 12)
         assert RowHistory.objects.filter(table_name="accounts_user").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_serving_role_with_dml_grants_only_cannot_silence_the_history(tenant_a):
+    """The deployment the README asks for: the tables' owner migrates, the app
+    serves as a role with DML grants only. That role's writes are recorded, and
+    it can neither change the history nor disable or drop its triggers."""
+    import uuid
+
+    role = f"siaga112_dml_probe_{uuid.uuid4().hex[:8]}"
+    schema = tenant_a.schema_name
+    with schema_context(schema):
+        incident = _an_incident()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN")  # rolled back with the test
+        cursor.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}')
+        cursor.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" '
+                       f"TO {role}")
+        cursor.execute(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA "{schema}" TO {role}')
+        cursor.execute(f"SET LOCAL ROLE {role}")
+        cursor.execute(f'SET LOCAL search_path TO "{schema}"')
+        cursor.execute("UPDATE incidents_incident SET address = 'ditulis peran DML' "
+                       "WHERE id = %s", [incident.pk])
+        cursor.execute("SELECT db_user, after ->> 'address' FROM audit_rowhistory "
+                       "ORDER BY id DESC LIMIT 1")
+        assert cursor.fetchone() == (role, "ditulis peran DML")
+        # _refused opens a new cursor, which sets the search path again: qualify.
+        history, incidents = f'"{schema}".audit_rowhistory', f'"{schema}".incidents_incident'
+        for sql, expected in (
+            (f"UPDATE {history} SET op = 'INSERT'", "append-only"),
+            (f"DELETE FROM {history}", "append-only"),
+            (f"TRUNCATE {history}", "permission denied"),  # not even granted
+            (f"ALTER TABLE {history} DISABLE TRIGGER ALL", "must be owner"),
+            (f"ALTER TABLE {incidents} DISABLE TRIGGER incidents_incident_history",
+             "must be owner"),
+            (f"DROP TRIGGER incidents_incident_history ON {incidents}", "must be owner"),
+            ("SET session_replication_role = replica", "permission denied"),
+        ):
+            message = _refused(sql)
+            assert expected in message, (sql, message)
+        cursor.execute("RESET ROLE")
+        cursor.execute("SELECT t.tgenabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                       "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s "
+                       "AND t.tgname = 'incidents_incident_history'", [schema])
+        assert cursor.fetchone() == ("O",)  # still there, still enabled
+        transaction.set_rollback(True)
