@@ -51,6 +51,7 @@ TENANT_ACTIONS: dict[str, Promise] = {
     "webhook.created": _("Webhook subscriber added"),
     "webhook.revoked": _("Webhook subscriber revoked"),
     "webhook.replayed": _("Webhook delivery replayed"),
+    "personal_data.purged": _("Personal data pseudonymised (retention)"),
 }
 
 ACTIONS: dict[str, Promise] = {**PUBLIC_ACTIONS, **TENANT_ACTIONS}
@@ -73,6 +74,7 @@ TARGET_TYPES: dict[str, Promise] = {
     "trialcall": _("Trial call"),
     "launch": _("Launch"),
     "regulation": _("Regulation"),
+    "retention": _("Personal-data retention"),
 }
 
 FIELDS: dict[str, Promise] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from audit.models import AuditEntry
+from audit.models import AuditEntry, RowHistory
 
 
 def entries(*, action: str = "", username: str = "") -> QuerySet[AuditEntry]:
@@ -25,3 +25,14 @@ def actor_usernames() -> list[str]:
         .values_list("actor_username", flat=True)
         .distinct()
     )
+
+
+def history(*, table: str = "", row_pk: str = "") -> QuerySet[RowHistory]:
+    """The database's row history of this schema, newest first, optionally one
+    table (and one row of it)."""
+    qs = RowHistory.objects.order_by("-at", "-id")
+    if table:
+        qs = qs.filter(table_name=table)
+        if row_pk:
+            qs = qs.filter(row_pk=row_pk)
+    return qs

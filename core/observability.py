@@ -18,6 +18,19 @@ from urllib.parse import unquote_plus
 PHONE_RE = re.compile(r"(?<![\w.])(?:\+?\d[\d\s().-]{6,}\d)(?![\w.])")
 # A date, possibly with the hour cut off at a colon ("2026-11-29 09" of 09:20:15).
 ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}(?::\d{2}){0,2})?$")
+# Dates and times as logs, ISO strings and access logs write them: they are kept
+# whole and never scrubbed, so "2026-11-29T10:46:12.123456+00:00" (which, once a
+# URL's "+" is read as a space, holds a run of ten digits) stays a timestamp.
+# Guards on both sides keep a dashed phone number ("0812-34-56-7890") from
+# passing for a date.
+TIMESTAMP_RE = re.compile(
+    r"(?<![\w.+-])(?:"
+    r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?"
+    r"(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}[-/](?:\d{1,2}|[A-Za-z]{3})[-/]\d{4}(?:[ :T]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?"
+    r"|\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?"
+    r")(?![\d:-])"
+)
 FILTERED = "[Filtered]"
 # Keys whose values are personal data whatever they look like.
 PERSONAL_KEYS = {
@@ -37,8 +50,20 @@ def _replace(match: re.Match[str]) -> str:
     return FILTERED
 
 
+def _scrub_numbers(text: str) -> str:
+    """Scrub phone numbers in the text between timestamps, never inside one."""
+    parts: list[str] = []
+    start = 0
+    for stamp in TIMESTAMP_RE.finditer(text):
+        parts.append(PHONE_RE.sub(_replace, text[start : stamp.start()]))
+        parts.append(stamp.group(0))
+        start = stamp.end()
+    parts.append(PHONE_RE.sub(_replace, text[start:]))
+    return "".join(parts)
+
+
 def scrub_text(text: str) -> str:
-    scrubbed = PHONE_RE.sub(_replace, text)
+    scrubbed = _scrub_numbers(text)
     if "%" not in scrubbed and "+" not in scrubbed:
         return scrubbed
     # URLs carry numbers encoded (?from=%2B62812..., q=0812+3456+7890, and a login
@@ -50,7 +75,7 @@ def scrub_text(text: str) -> str:
         if step == decoded:
             break
         decoded = step
-    decoded_scrubbed = PHONE_RE.sub(_replace, decoded)
+    decoded_scrubbed = _scrub_numbers(decoded)
     return decoded_scrubbed if decoded_scrubbed != decoded else scrubbed
 
 

@@ -17,4 +17,11 @@ SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 20.0,
         "options": {"expires": 18},
     },
+    # Daily: caller numbers and AML raw data past each Pemda's retention period
+    # are pseudonymised (UU 27/2022). Fans out per tenant.
+    "incidents-purge-personal-data": {
+        "task": "incidents.purge_personal_data_all",
+        "schedule": 24 * 3600.0,
+        "options": {"expires": 3600},
+    },
 }

@@ -14,6 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from core.rules import INDONESIA_LAT, INDONESIA_LNG
 from integration.models import current_xact_id
 
+# Bounds of a Pemda's personal-data retention period (days): at least the 90
+# days a complaint or an investigation may need the number, at most five years.
+RETENTION_DAYS_MIN = 90
+RETENTION_DAYS_MAX = 1825
+
 
 class IncidentSettings(models.Model):
     """One row per Pemda (pk=1): the knobs a Pemda admin may turn."""
@@ -27,6 +32,10 @@ class IncidentSettings(models.Model):
     # A call ringing unanswered this long becomes missed (beat job): a flood of calls
     # nobody ended must not keep the ringing list growing.
     ring_timeout_seconds = models.PositiveIntegerField(default=120)
+    # UU 27/2022: after this many days caller numbers and AML raw data (IMEI,
+    # IMSI, the payload) are pseudonymised by incidents.retention, each Pemda
+    # choosing within RETENTION_DAYS_MIN..MAX.
+    personal_data_retention_days = models.PositiveSmallIntegerField(default=365)
     # The Pemda's own area as a bounding box; empty means "not configured".
     area_min_lat = models.FloatField(null=True, blank=True)
     area_max_lat = models.FloatField(null=True, blank=True)

@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 from django_tenants.utils import schema_context
 
+from incidents.services import retention
 from incidents.services.calls import calls_mark_missed
 from incidents.services.dispatching import dispatches_escalate
 from tenants.selectors import pemda_tenants
@@ -45,3 +46,26 @@ def mark_missed_all() -> int:
 def mark_missed() -> int:
     """Runs in one tenant's schema: its calls ringing past the Pemda's limit are missed."""
     return calls_mark_missed()
+@shared_task(name="incidents.purge_personal_data_all")
+def purge_personal_data_all() -> int:
+    """Public-schema beat job: one retention purge per Pemda schema (suspended
+    ones too: their data ages the same)."""
+    schemas = list(pemda_tenants(operating=False).values_list("schema_name", flat=True))
+    for schema in schemas:
+        with schema_context(schema):
+            purge_personal_data.delay()
+    return len(schemas)
+
+
+@shared_task(name="incidents.purge_personal_data")
+def purge_personal_data() -> dict[str, int]:
+    """Runs in one tenant's schema: pseudonymise what is past its retention."""
+    result = retention.personal_data_purge()
+    return {
+        "incidents": result.incidents,
+        "calls": result.calls,
+        "aml_reports": result.aml_reports,
+        "aml_raw_emptied": result.aml_raw_emptied,
+        "number_blocks": result.number_blocks,
+        "history_rows": result.history_rows,
+    }

@@ -4,6 +4,7 @@ these views never write."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -14,11 +15,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET
 
 from accounts.models import Role
 from audit import actions, selectors
-from audit.models import AuditEntry
+from audit.models import AuditEntry, RowHistory
+from incidents import policies as incident_policies
+from incidents.selectors import display_caller
 from onboarding.models import Stage
 from reporting import policies
 from tenants.models import Tenant
@@ -117,4 +121,76 @@ def national_trail(request: HttpRequest) -> HttpResponse:
         denied_template="reporting/audit/national_denied.html",
         may_read=policies.can_read_national_trail,
         codes=actions.PUBLIC_ACTIONS,
+    )
+
+
+# The tables of a Pemda schema whose row history its admin reads, by label.
+TENANT_HISTORY_TABLES: dict[str, Promise] = {
+    "incidents_incident": _lazy("Incidents"),
+    "incidents_dispatch": _lazy("Dispatches"),
+    "incidents_timelineentry": _lazy("Timeline entries"),
+    "accounts_user": _lazy("Users and roles"),
+    "accounts_user_groups": _lazy("User groups"),
+    "incidents_agencymember": _lazy("Agency members"),
+    "incidents_pbxcredential": _lazy("PBX keys"),
+    "incidents_incidentsettings": _lazy("Settings"),
+}
+_OPS: dict[str, Promise] = {
+    "INSERT": _lazy("created"),
+    "UPDATE": _lazy("changed"),
+    "DELETE": _lazy("deleted"),
+}
+# Columns holding a caller's number: shown masked to whoever may not see it.
+_CALLER_COLUMNS = frozenset({"caller", "number"})
+
+
+def _history_row(row: RowHistory, *, full_caller: bool) -> dict[str, Any]:
+    def shown(key: str, value: Any) -> str:
+        if key in _CALLER_COLUMNS and isinstance(value, str):
+            value = display_caller(value, full=full_caller)
+        if isinstance(value, dict | list):
+            value = json.dumps(value, ensure_ascii=False)[:200]
+        return _shown(key, value)
+
+    if row.op == "UPDATE":
+        changes = row.changes()
+    else:  # a created or deleted row: its whole image
+        image = row.after if row.op == "INSERT" else row.before
+        changes = [(k, None, v) if row.op == "INSERT" else (k, v, None)
+                   for k, v in (image or {}).items()]
+    return {
+        "row": row,
+        "table": str(TENANT_HISTORY_TABLES.get(row.table_name, row.table_name)),
+        "op": str(_OPS.get(row.op, row.op)),
+        "changes": [(k, shown(k, old), shown(k, new)) for k, old, new in changes],
+    }
+
+
+@require_GET
+@login_required
+def tenant_history(request: HttpRequest) -> HttpResponse:
+    """What PostgreSQL itself recorded of this Pemda's incidents, dispatches,
+    timelines, users and keys (audit.history), for its Pemda admin."""
+    if not policies.can_read_tenant_trail(request.user):
+        return render(request, "incidents/denied.html", status=403)
+    table = request.GET.get("table", "")
+    if table not in TENANT_HISTORY_TABLES:
+        table = ""
+    row_pk = request.GET.get("row", "").strip()[:64] if table else ""
+    page = Paginator(selectors.history(table=table, row_pk=row_pk), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    full = incident_policies.sees_caller_number(request.user)
+    query = urlencode({k: v for k, v in (("table", table), ("row", row_pk)) if v})
+    return render(
+        request,
+        "reporting/audit/history.html",
+        {
+            "page": page,
+            "rows": [_history_row(r, full_caller=full) for r in page.object_list],
+            "table": table,
+            "row_pk": row_pk,
+            "table_choices": [(k, str(v)) for k, v in TENANT_HISTORY_TABLES.items()],
+            "filter_query": query,
+        },
     )

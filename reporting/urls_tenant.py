@@ -4,4 +4,7 @@ from django.urls import path
 
 from reporting import audit_trail
 
-urlpatterns = [path("manage/audit/", audit_trail.tenant_trail, name="audit_tenant")]
+urlpatterns = [
+    path("manage/audit/", audit_trail.tenant_trail, name="audit_tenant"),
+    path("manage/audit/history/", audit_trail.tenant_history, name="audit_tenant_history"),
+]

@@ -23,6 +23,10 @@ from core.pgserver import bundled_binary
 
 _SKIP_LINE = re.compile(r"^(SET |SELECT pg_catalog\.set_config|--)|pg_attver=")
 _lock = threading.Lock()
+# The template's own row history is not the new Pemda's, and copying it would
+# collide with the rows the history trigger writes while the seed rows are
+# copied (same ids, the sequence is only moved afterwards).
+NOT_COPIED = frozenset({"audit_rowhistory"})
 _cache: dict[str, Snapshot] = {}
 
 
@@ -100,6 +104,8 @@ def _snapshot(schema: str) -> Snapshot:
             tables = [row[0] for row in cursor.fetchall()]
             with_rows = []
             for table in tables:
+                if table in NOT_COPIED:
+                    continue
                 cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{schema}"."{table}")')  # noqa: S608
                 if cursor.fetchone()[0]:
                     with_rows.append(table)

@@ -16,7 +16,15 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from audit.services import record, tracking
 from incidents.errors import OperationError
-from incidents.models import Agency, AgencyMember, Category, IncidentSettings, RoutingRule
+from incidents.models import (
+    RETENTION_DAYS_MAX,
+    RETENTION_DAYS_MIN,
+    Agency,
+    AgencyMember,
+    Category,
+    IncidentSettings,
+    RoutingRule,
+)
 from incidents.selectors import routing_codes
 from incidents.services.common import agencies_chosen, lock_or_404, parse_float
 
@@ -205,6 +213,18 @@ def _settings_apply(cfg: IncidentSettings, values: dict[str, Any]) -> None:
             if number < 1:
                 raise OperationError(f"{name} must be at least 1.", field=name)
             setattr(cfg, name, number)
+    if "personal_data_retention_days" in values:
+        name = "personal_data_retention_days"
+        try:
+            days = int(values[name])
+        except (TypeError, ValueError):
+            raise OperationError(f"{name} must be a whole number.", field=name) from None
+        if not RETENTION_DAYS_MIN <= days <= RETENTION_DAYS_MAX:
+            raise OperationError(
+                f"{name} must be between {RETENTION_DAYS_MIN} and {RETENTION_DAYS_MAX} days.",
+                field=name,
+            )
+        cfg.personal_data_retention_days = days
     box = ("area_min_lat", "area_max_lat", "area_min_lng", "area_max_lng")
     parsed = {name: parse_float(values.get(name), name) for name in box if name in values}
     for name, value in parsed.items():

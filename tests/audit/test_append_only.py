@@ -1,8 +1,8 @@
 """The audit table is append-only in PostgreSQL itself: raw SQL from the
 application's own database user cannot change or remove a row, in the public
 schema and in every Pemda schema (the template's trigger is cloned into each
-new tenant). Only a DELETE in a transaction that switched the purge setting on
-goes through (the retention purge of issue 8)."""
+new tenant). Only a DELETE or an UPDATE in a transaction that switched the
+purge setting on goes through (the retention purge of issue 8); TRUNCATE never."""
 
 from __future__ import annotations
 
@@ -60,14 +60,16 @@ def test_the_orm_cannot_change_or_delete_either(tenant_a):
         assert AuditEntry.objects.get(pk=entry.pk).action == "tenant.status_changed"
 
 
-def test_the_purge_setting_allows_delete_only(tenant_a):
+def test_the_purge_setting_allows_update_and_delete_never_truncate(tenant_a):
+    # The retention purge pseudonymises (UPDATE) and removes (DELETE) rows.
     with schema_context(tenant_a.schema_name):
         entry = _entry("purge")
+        kept = _entry("pseudonymised")
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL siaga112.purge = 'on'")
-            assert "append-only" in _refused(
-                "UPDATE audit_auditentry SET action = 'forged' WHERE id = %s", [entry.pk]
-            )
+            cursor.execute("UPDATE audit_auditentry SET target_label = '#x' WHERE id = %s",
+                           [kept.pk])
+            assert cursor.rowcount == 1
             assert "append-only" in _refused("TRUNCATE audit_auditentry")
             cursor.execute("DELETE FROM audit_auditentry WHERE id = %s", [entry.pk])
             assert cursor.rowcount == 1
@@ -78,6 +80,7 @@ def test_the_purge_setting_allows_delete_only(tenant_a):
                 "DELETE FROM audit_auditentry WHERE id = %s", [other.pk]
             )
         assert not AuditEntry.objects.filter(pk=entry.pk).exists()
+        assert AuditEntry.objects.get(pk=kept.pk).target_label == "#x"
 
 
 def test_every_schema_has_the_table_and_both_triggers(db):

@@ -22,7 +22,17 @@ NUMBER_DIGITS = re.compile(r"8123[\s.-]?4567[\s.-]?890|0812|6281")
 
 
 def _console_handlers() -> list[logging.Handler]:
-    handlers = [h for h in logging.getLogger().handlers if getattr(h, "name", "") == "console"]
+    def found() -> list[logging.Handler]:
+        return [h for h in logging.getLogger().handlers if getattr(h, "name", "") == "console"]
+
+    if not found():
+        # An embedded Celery worker (start_worker) earlier in the session sets
+        # Celery's own root handlers up; put the platform's configuration back.
+        from django.conf import settings
+        from django.utils.log import configure_logging
+
+        configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+    handlers = found()
     assert handlers, "the configured console handler"
     return handlers
 
@@ -57,6 +67,55 @@ def test_scrub_text_catches_numbers_encoded_in_urls(text):
 def test_scrub_keeps_dates_ids_and_times():
     line = 'at 2026-11-29 09:20:15+00:00 incident 4711 took 1.25 s, schema pemda_12_11'
     assert scrub_text(line) == line
+
+
+@pytest.mark.parametrize("stamp", [
+    "2026-11-29T10:46:12.123456+00:00",
+    "2026-11-29 10:46:12.123456+07:00",
+    "2026-11-29T10:46:12Z",
+    "10:46:12.123456+00:00",
+    "[29/Nov/2026 10:46:12]",
+    "29-11-2026 10:46:00",
+    "29/11/2026",
+    "10:46:00",
+    "2026-11-29 10:46:12,345",
+])
+def test_timestamps_survive_whole(stamp):
+    # The bug: "+00:00" read as a URL's space joined the microseconds and the
+    # offset into ten digits, written as "10:46:[Filtered]:00".
+    line = f"incident.created at {stamp} id=4711"
+    assert scrub_text(line) == line
+
+
+@pytest.mark.parametrize("text", [
+    "2026-11-29T10:46:12.123456+00:00 from 081234567890",
+    "081234567890 at 2026-11-29T10:46:12+07:00",
+    "[29/Nov/2026 10:46:12] \"GET /incidents/?q=0812%203456%207890 HTTP/1.1\" 200 1234",
+    "10:46:12 0812-3456-7890 10:47",
+    "0812-34-56-7890",  # dashed like a date, still a number
+    "since=2026-11-29T10%3A46%3A12%2B07%3A00&from=%2B6281234567890",
+])
+def test_numbers_next_to_timestamps_are_still_scrubbed(text):
+    scrubbed = scrub_text(text)
+    assert not NUMBER_DIGITS.search(scrubbed), scrubbed
+    assert FILTERED in scrubbed
+    for stamp in ("10:46:12", "2026-11-29", "29/Nov/2026"):
+        if stamp in text:
+            assert stamp in scrubbed, scrubbed
+
+
+def test_log_lines_keep_their_timestamps():
+    import datetime as dt
+
+    logger = logging.getLogger("siaga112.test_scrub")
+    at = dt.datetime(2026, 11, 29, 10, 46, 12, 123456, tzinfo=dt.UTC)
+    with captured_log() as out:
+        logger.warning("call.received", extra={"at": at, "caller": "+6281234567890"})
+        logger.warning("call at %s from %s", at, "0812 3456 7890")
+    written = out.getvalue()
+    assert written.count("2026-11-29 10:46:12.123456+00:00") == 2, written
+    assert "[Filtered]:" not in written
+    assert not NUMBER_DIGITS.search(written.replace("2026-11-29 10:46:12.123456+00:00", "")), written
 
 
 def test_scrub_handles_values_that_are_not_strings():
@@ -98,6 +157,9 @@ def test_error_records_of_real_requests_carry_no_number(settings):
     written = out.getvalue()
     assert "Traceback" in written  # the 500 was recorded, with its traceback
     assert not NUMBER_DIGITS.search(written), written
+    # ... and each record keeps its own timestamp whole.
+    assert "[Filtered]:" not in written
+    assert re.search(r'"ts": "\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"', written), written
 
 
 def test_sentry_events_with_encoded_numbers_are_scrubbed():
@@ -124,3 +186,7 @@ def test_the_access_log_of_the_real_server_carries_no_number(committed, tmp_path
     written = server.log.read_text()
     assert '"GET /incidents/?q=' in written  # the access log is there...
     assert not NUMBER_DIGITS.search(written), written  # ... without the number
+    # ... with its timestamps (runserver's "29/Nov/2026 10:46:12", ISO "ts") whole.
+    assert "[Filtered]:" not in written and ":[Filtered]" not in written
+    assert re.search(r'"server_time": "\d{2}/\w{3}/\d{4} \d{2}:\d{2}:\d{2}"', written), written
+    assert re.search(r'"ts": "\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"', written), written

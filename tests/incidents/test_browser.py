@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 import requests
+from django.db import connection, transaction
 from django_tenants.utils import schema_context
 from siaga112.demo import DEMO_PASSWORD
 
@@ -115,7 +116,11 @@ def test_ringing_call_reaches_second_operator_and_damkar_resolves(
     finally:
         for page in pages:
             page.close()
-        with schema_context(tenant.schema_name):
+        # Timeline entries are append-only in PostgreSQL: only a transaction
+        # with the retention purge's setting may remove them.
+        with schema_context(tenant.schema_name), transaction.atomic(), \
+                connection.cursor() as cursor:
+            cursor.execute("SET LOCAL siaga112.purge = 'on'")
             ids = list(Call.objects.filter(external_id=call_id).values_list("incident_id", flat=True))
             Call.objects.filter(external_id=call_id).delete()
             TimelineEntry.objects.filter(incident_id__in=[i for i in ids if i]).delete()
