@@ -319,7 +319,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Siaga112 <noreply@siaga112.go.id>")
 
 # --- GraphQL ----------------------------------------------------------------------------
-GRAPHENE = {"SCHEMA": "siaga112.schema.schema", "ATOMIC_MUTATIONS": True}
+GRAPHENE = {"SCHEMA": "siaga112.schema.schema", "ATOMIC_MUTATIONS": True,
+            "MIDDLEWARE": ["core.graphql.refuse_nul_characters"]}
 # Checked before a query is validated or run (siaga112.graphql_view).
 GRAPHQL_LIMITS = {
     "MAX_BODY_BYTES": int(os.environ.get("SIAGA112_GRAPHQL_MAX_BODY_BYTES", "16384")),
