@@ -12,10 +12,41 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.utils.translation import gettext
 from graphene_django.views import GraphQLView as BaseGraphQLView
 from graphql import GraphQLError
 
-from core.errors import DomainError
+from core.errors import DomainError, Invalid
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def refuse_nul_characters(next_: Any, root: Any, info: Any, **args: Any) -> Any:
+    """Graphene middleware (settings.GRAPHENE["MIDDLEWARE"]): an argument holding a NUL
+    character ("\\u0000" in a query) is refused naming the argument. PostgreSQL
+    cannot store or compare it: unchecked, it surfaced as a database error."""
+    for name, value in args.items():
+        if _has_nul(value):
+            raise Invalid(gettext("Null characters are not allowed."),
+                          field=_wire_name(info, name))
+    return next_(root, info, **args)
+
+
+def _wire_name(info: Any, python_name: str) -> str:
+    """The argument as the client wrote it (regionCode), not as resolvers see it."""
+    field = info.parent_type.fields.get(info.field_name)
+    for wire, arg in (field.args.items() if field is not None else ()):
+        if getattr(arg, "out_name", None) == python_name:
+            return str(wire)
+    return python_name
 
 logger = logging.getLogger(__name__)
 

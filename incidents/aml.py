@@ -151,8 +151,10 @@ def parse_aml_sms(text: str, *, caller_number: str | None = None) -> AmlLocation
     """Parse the SMS form; `caller_number` is the SMS originator from the gateway."""
     body = text.strip()
     if not body.startswith(AML_SMS_PREFIX):
+        # "sms": the whole text is wrong, and that is the wire field the gateway sends it in.
         raise AmlError(
-            f"not an AML message (expected it to start with {AML_SMS_PREFIX}): {text[:40]!r}"
+            f"not an AML message (expected it to start with {AML_SMS_PREFIX}): {text[:40]!r}",
+            ("sms",),
         )
     version, _, rest = body[len(AML_SMS_PREFIX) :].partition(";")
     fields: dict[str, str] = {}

@@ -20,7 +20,9 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
@@ -149,7 +151,11 @@ def pbx_aml(request: HttpRequest) -> JsonResponse:
     if request.content_type == "application/json":
         data = _json_body(request)
     else:
-        data = {k: v for k, v in request.POST.items()}
+        try:
+            data = {k: v for k, v in request.POST.items()}
+        except (MultiPartParserError, TooManyFieldsSent, TooManyFilesSent):
+            # Django's own answer would be a bare 400 that names nothing.
+            raise OperationError("the body is not a readable form", field="body") from None
     if "sms" in data:
         location = aml.parse_aml_sms(
             str(data["sms"]), caller_number=str(data.get("from") or "") or None

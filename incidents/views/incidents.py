@@ -11,8 +11,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.errors import Invalid
 from core.http import done, post_data, wants_json
 from incidents import forms, policies, selectors
 from incidents.errors import OperationError
@@ -198,6 +200,9 @@ def incident_live(request: HttpRequest, incident_id: int) -> HttpResponse:
 def incident_attach_call(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = policies.access_incident(request.user, incident_id)
     data = post_data(request)
+    if not str(data.get("call") or "").strip():
+        # A missing field is the sender's mistake to correct (400), not "no such call".
+        raise Invalid(_("This field is required."), field="call")
     call = policies.access_call(request.user, data.get("call"))
     incident_services.incident_attach_call(
         incident_id=incident.pk, call_id=call.pk, actor=acting_user(request)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.errors import NotFound
+from core.errors import Invalid, NotFound
 from core.http import done, post_data, wants_json
 from incidents import forms, policies, selectors
 from incidents.models import Agency
@@ -45,6 +45,9 @@ def manage_agencies(request: HttpRequest) -> HttpResponse:
 def manage_categories(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         data = post_data(request)
+        if not str(data.get("category_id") or "").strip():
+            # A missing field is the sender's mistake to correct (400), not "no such one".
+            raise Invalid(_("This field is required."), field="category_id")
         category_id = forms.optional_id(data.get("category_id"))
         if category_id is None:
             raise NotFound(_("No such category."))

@@ -41,8 +41,8 @@ def _province_filter(principal: Any, province_code: str | None) -> str | None:
 def _region(principal: Any, region_code: str) -> Region:
     region = Region.objects.filter(pk=region_code, kind=Region.Kind.REGENCY).first()
     if region is None or not policies.can_query_region(principal, region):
-        # Same answer for missing and out of scope.
-        raise NotFound(f"No Pemda {region_code} in your scope.", code="NOT_FOUND")
+        # Same answer for missing and out of scope; echo only a short prefix of the input.
+        raise NotFound(f"No Pemda {region_code[:20]} in your scope.", code="NOT_FOUND")
     return region
 
 

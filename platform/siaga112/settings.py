@@ -326,6 +326,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# acks_late: a task whose worker dies before finishing stays unacknowledged in Redis and
+# is handed out again after this many seconds (kombu's default, an hour). Outbox tasks
+# are safe to run twice (the row's claim decides); the sweep re-queues a message whose
+# worker died long before that (OUTBOX STALE_SENDING_SECONDS).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("SIAGA112_BROKER_VISIBILITY_TIMEOUT", "3600")),
+}
 # Per-app periodic jobs live in <app>/beat.py (plain dicts, no Django imports).
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     **__import__("onboarding.beat", fromlist=["SCHEDULE"]).SCHEDULE,
@@ -348,7 +355,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Siaga112 <noreply@siaga112.go.id>")
 
 # --- GraphQL ----------------------------------------------------------------------------
-GRAPHENE = {"SCHEMA": "siaga112.schema.schema", "ATOMIC_MUTATIONS": True}
+GRAPHENE = {"SCHEMA": "siaga112.schema.schema", "ATOMIC_MUTATIONS": True,
+            "MIDDLEWARE": ["core.graphql.refuse_nul_characters"]}
 # Checked before a query is validated or run (siaga112.graphql_view).
 GRAPHQL_LIMITS = {
     "MAX_BODY_BYTES": int(os.environ.get("SIAGA112_GRAPHQL_MAX_BODY_BYTES", "16384")),
@@ -480,6 +488,9 @@ INCIDENTS: dict[str, object] = {}
 OUTBOX: dict[str, object] = {
     "MAX_ATTEMPTS": int(os.environ.get("SIAGA112_OUTBOX_MAX_ATTEMPTS", "10")),
     "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("SIAGA112_OUTBOX_WEBHOOK_TIMEOUT", "5")),
+    # A message claimed by a worker that died mid-send is sent again after this long.
+    "STALE_SENDING_SECONDS": float(
+        os.environ.get("SIAGA112_OUTBOX_STALE_SENDING_SECONDS", "300")),
 }
 
 # Subscriber webhooks (webhooks/): production refuses http and private/loopback

@@ -33,3 +33,8 @@ from siaga112.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = embedded.VAR_DIR / "media"
+# A test worker looks for tasks a killed worker left unacknowledged every second (kombu:
+# every 100 s), so a test with a short SIAGA112_BROKER_VISIBILITY_TIMEOUT sees them
+# handed out again (tests/foundation/test_worker_failures.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
+                                   "unacked_restore_interval": 1, "unacked_restore_throttle": 1}

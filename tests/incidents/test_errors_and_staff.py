@@ -37,10 +37,14 @@ def test_a_service_404_and_a_missing_dispatch_answer_json_not_a_page(tenant_a, a
     missing = post_json(supervisor, "/dispatches/999999/reassign/", {"agency": "1"})
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
     admin = as_user(tenant_a, "admin")
-    category = admin.post("/manage/categories/", {"name": "x"}, HTTP_ACCEPT="application/json")
+    category = admin.post("/manage/categories/", {"category_id": "no-such", "name": "x"},
+                          HTTP_ACCEPT="application/json")
     assert category.status_code == 404
     assert category.json() == {"error": "Kategori tidak ditemukan.", "code": "not_found",
                                "status": 404}
+    # No category_id at all is the sender's mistake to correct: 400 naming the field.
+    unnamed = admin.post("/manage/categories/", {"name": "x"}, HTTP_ACCEPT="application/json")
+    assert unnamed.status_code == 400 and unnamed.json()["field"] == "category_id"
     revoke = admin.post("/manage/pbx/999999/revoke/")  # a service's lock_or_404
     assert revoke.status_code == 404 and "navbar" in revoke.content.decode()
 

@@ -201,7 +201,7 @@ def test_aml_of_another_number_or_too_late_is_not_attached(tenant_a, client_for)
         ({"sms": 'A"ML=1;lg=+98.3;rd=10;top=20260101100000', "from": "081260001000"}, "lt"),
         ({"sms": 'A"ML=1;lt=+2.7;lg=+98.3;top=20260101100000', "from": "081260001000"}, "rd"),
         ({"sms": 'A"ML=1;lt=+2.7;lg=+98.3;rd=10;top=yesterday', "from": "081260001000"}, "top"),
-        ({"sms": "hello", "from": "081260001000"}, ""),
+        ({"sms": "hello", "from": "081260001000"}, "sms"),
         ({"sms": 'A"ML=1;lt=+2.7;lg=+98.3;rd=10;top=20260101100000'}, "from"),
         ({"device_number": "081260001000", "location_latitude": "2.7"}, "location_longitude,location_accuracy,location_time"),
     ],
