@@ -30,6 +30,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from accounts import policies, selectors, services, twofactor
 from accounts.invitations import invitation_accept, invitation_find
 from accounts.models import User
+from core.errors import Invalid
 from core.forms import checked, optional_id
 from core.http import allowed, done, post_data
 
@@ -220,8 +221,10 @@ def twofactor_account(request: HttpRequest) -> HttpResponse:
 def twofactor_users(request: HttpRequest) -> HttpResponse:
     """The admin's list of two-factor accounts on this host, with reset (POST)."""
     if request.method == "POST":
-        user = twofactor.second_factor_reset(
-            actor=cast(User, request.user), user_id=optional_id(request.POST.get("user_id")) or 0)
+        user_id = optional_id(request.POST.get("user_id"))
+        if user_id is None:  # the sender's mistake to correct, not "no such user"
+            raise Invalid(_("Choose whose two-factor login to reset."), field="user_id")
+        user = twofactor.second_factor_reset(actor=cast(User, request.user), user_id=user_id)
         messages.success(request, _("Two-factor login of %(user)s was reset: they set it up "
                                     "again at their next login.") % {"user": user.username})
         return done(request, reverse("twofactor_users"))

@@ -151,6 +151,20 @@ TENANT_ROUTES: dict[str, Rule | list[Rule]] = {
     "kpi_monthly": may("supervisor", "pemda_admin", "viewer", kind="form"),
     "kpi_monthly_pdf": may("supervisor", "pemda_admin", "viewer"),
     "onboarding_tenant_status": may("supervisor", "pemda_admin", "viewer"),
+    # one's own second factor: any signed-in person's own page, about nobody else
+    # (tests/accounts/test_twofactor.py tries them from other hosts and roles)
+    "twofactor_account": OPEN, "twofactor_verify": OPEN, "twofactor_enrol": OPEN,
+    "twofactor_backup_codes": OPEN,
+    "twofactor_users": may("pemda_admin", kind="form"),
+    "audit_tenant_history": may("pemda_admin"),
+    "no_unit": may("opd_responder", kind="write"),
+    # integration: API tokens, webhooks, EIDO documents
+    "tenant_tokens": may("pemda_admin", kind="form"),
+    "manage_webhooks": may("pemda_admin", kind="form"),
+    "webhook_revoke": may("pemda_admin", kind="write"),
+    "webhook_replay": may("pemda_admin", kind="write"),
+    "eido_export": may(OPS, "opd_responder", "viewer"),
+    "eido_import": may(OPS, kind="write"),
 }
 
 PUBLIC_ROUTES: dict[str, Rule | list[Rule]] = {
@@ -183,6 +197,13 @@ PUBLIC_ROUTES: dict[str, Rule | list[Rule]] = {
     "billing_national": may("national_officer"),
     "billing_national_pdf": may("national_officer"),
     "billing_mark_paid": may("national_officer", kind="write"),
+    "twofactor_account": OPEN, "twofactor_verify": OPEN, "twofactor_enrol": OPEN,
+    "twofactor_backup_codes": OPEN,
+    "twofactor_users": may("national_officer", kind="form"),
+    "national_tokens": may("national_officer", kind="form"),
+    "province_webhooks": may("national_officer", kind="form"),
+    "province_webhook_revoke": may("national_officer", kind="write"),
+    "province_webhook_replay": may("national_officer", kind="write"),
 }
 
 # GraphQL query fields: who gets data. Everybody else gets null or an empty list (or an
@@ -195,6 +216,10 @@ TENANT_GRAPHQL: dict[str, frozenset[str]] = {
     "regencies": TENANT_EVERYONE | {ANON},
     "me": TENANT_EVERYONE,
     "staff": frozenset({"pemda_admin", "supervisor"}),
+    "allIncidents": OPS | RESPONDERS | {"viewer"},  # responders: own agency's only
+    "allDispatches": OPS | RESPONDERS | {"viewer"},
+    "incidentEvents": OPS | RESPONDERS | {"viewer"},  # responders: own agency's entries
+    "incidentEido": OPS | {"opd_responder", "viewer"},
 }
 PUBLIC_GRAPHQL: dict[str, frozenset[str]] = {
     "onboardingStatuses": frozenset({"national_officer"}) | PROVINCIAL,  # scoped
@@ -205,6 +230,7 @@ PUBLIC_GRAPHQL: dict[str, frozenset[str]] = {
     "regencies": PUBLIC_EVERYONE | {ANON},
     "me": PUBLIC_EVERYONE,
     "staff": NOBODY,  # a Pemda's staff; the national host has none
+    "provinceIncidentEvents": frozenset({"national_officer", "auditor"}) | PROVINCIAL,  # scoped
 }
 
 ROUTE_TABLES = {"tenant": TENANT_ROUTES, "public": PUBLIC_ROUTES}
@@ -430,12 +456,15 @@ def tenant_objects(own: Any, other: Any) -> Objects:
             file=f"reports/{other.schema_name}/walk.pdf")
     invoice = Invoice.objects.filter(tenant=own).order_by("pk").first()
     foreign_invoice = Invoice.objects.exclude(tenant=own).order_by("pk").first()
+    subscription, delivery = _webhook(tenant=own)
+    foreign_subscription, foreign_delivery = _webhook(tenant=other)
     assert report and foreign_report and invoice and foreign_invoice, (
         "the demo world lacks a monthly report or an invoice of Sidoarjo and another Pemda")
     ids: dict[str, int | str] = {
         "incident_id": incident.pk, "dispatch_id": dispatch.pk, "call_id": call.pk,
         "block_id": block.pk, "credential_id": credential.pk, "referral_id": referral.pk,
         "report_id": report.pk, "invoice_id": invoice.pk, "token": "no-such-invitation",
+        "subscription_id": subscription, "delivery_id": delivery,
     }
     foreign: dict[str, int | str] = {
         "incident_id": _absent_id(Incident, own, other),
@@ -445,9 +474,26 @@ def tenant_objects(own: Any, other: Any) -> Objects:
         "credential_id": _absent_id(PbxCredential, own, other),
         "referral_id": foreign_referral.pk, "report_id": foreign_report.pk,
         "invoice_id": foreign_invoice.pk, "token": "no-such-invitation",
+        "subscription_id": foreign_subscription, "delivery_id": foreign_delivery,
     }
     connection.set_schema_to_public()
     return Objects(ids, foreign)
+
+
+def _webhook(*, tenant: Any = None, province: str = "") -> tuple[int, int]:
+    """A subscriber and one delivery to it (public schema): the demo seeds none."""
+    from webhooks.models import WebhookDelivery, WebhookSubscription
+
+    connection.set_schema_to_public()
+    subscription = WebhookSubscription.objects.create(
+        scope="tenant" if tenant is not None else "province", tenant=tenant,
+        province_id=province or None, name="walk", url="https://example.invalid/hook",
+        secret="walk-secret", event_types=["incident.created"])
+    delivery = WebhookDelivery.objects.create(
+        subscription=subscription, tenant_schema=tenant.schema_name if tenant else "walk",
+        event="incident.created", event_id=f"walk-{subscription.pk}",
+        delivery_key=f"walk-{subscription.pk}", payload={})
+    return subscription.pk, delivery.pk
 
 
 def public_objects() -> Objects:
@@ -455,7 +501,9 @@ def public_objects() -> Objects:
 
     invoice = _first_id(Invoice)
     assert invoice is not None
-    ids: dict[str, int | str] = {"invoice_id": invoice, "token": "no-such-invitation"}
+    subscription, delivery = _webhook(province=PUBLIC_PROVINCE)
+    ids: dict[str, int | str] = {"invoice_id": invoice, "token": "no-such-invitation",
+                                 "subscription_id": subscription, "delivery_id": delivery}
     return Objects(ids, ids)
 
 
@@ -624,11 +672,19 @@ def _unwrap(gtype: Any) -> Any:
     return gtype
 
 
+# A page of rows (relay connection, change feed) is "data" only when its list has rows:
+# a refused reader gets the same shape with an empty list.
+PAGE_LISTS = ("edges", "events")
+
+
 def _selection(gtype: Any) -> str:
     inner = _unwrap(gtype)
     fields = getattr(inner, "fields", None)
     if not fields:
         return ""
+    for name in PAGE_LISTS:
+        if name in fields:
+            return f"{{ {name} {{ __typename }} }}"
     scalars = [n for n, f in fields.items() if not hasattr(_unwrap(f.type), "fields")]
     return "{ " + " ".join(scalars or ["__typename"]) + " }"
 
@@ -650,6 +706,8 @@ def _graphql_args(host: str, field_name: str, gfield: Any, ids: dict[str, Any]) 
 
 
 def _has_data(value: Any) -> bool:
+    if isinstance(value, dict) and value and set(value) <= set(PAGE_LISTS):
+        return any(_has_data(v) for v in value.values())
     return value not in (None, [], {})
 
 
