@@ -230,7 +230,10 @@ PUBLIC_GRAPHQL: dict[str, frozenset[str]] = {
     "regencies": PUBLIC_EVERYONE | {ANON},
     "me": PUBLIC_EVERYONE,
     "staff": NOBODY,  # a Pemda's staff; the national host has none
-    "provinceIncidentEvents": frozenset({"national_officer", "auditor"}) | PROVINCIAL,  # scoped
+    # Scoped to the officer's province and to live Pemda: Sumatera Utara (the walk's
+    # provincial_officer) has none live in the demo, so its feed is rightly empty.
+    "provinceIncidentEvents": frozenset({"national_officer", "auditor",
+                                         "provincial_officer_other_province"}),
 }
 
 ROUTE_TABLES = {"tenant": TENANT_ROUTES, "public": PUBLIC_ROUTES}
