@@ -15,6 +15,7 @@ rows are copied back from it, or it is renamed into place, by hand.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 from pathlib import Path
@@ -131,18 +132,23 @@ def tenant_restore(*, dump: Path, schema: str) -> None:
     args, env = _connection_args()
     cmd = [str(client_binary("psql")), "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1",
            "--single-transaction", "--file=-", *args]
-    with dump.open(encoding="utf-8") as handle, subprocess.Popen(  # noqa: S603
-        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env=env,
-    ) as psql:
-        assert psql.stdin is not None
+    with dump.open(encoding="utf-8") as handle:
+        psql = subprocess.Popen(  # noqa: S603
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            text=True, env=env,
+        )
+        assert psql.stdin is not None and psql.stderr is not None
         try:
             for line in renamed_dump(handle, source=source, target=schema):
                 psql.stdin.write(line)
-            psql.stdin.close()
         except BrokenPipeError:
-            pass
-        stderr = psql.stderr.read() if psql.stderr else ""
+            pass  # psql stopped at the first error (ON_ERROR_STOP): its stderr says which
+        finally:
+            # Closing flushes what is buffered: after psql quit, that raises again.
+            with contextlib.suppress(BrokenPipeError):
+                psql.stdin.close()
+        stderr = psql.stderr.read()
+        psql.stderr.close()
         psql.wait()
     if psql.returncode != 0:
         raise BackupError(f"psql failed, nothing restored: {stderr.strip()[:300]}")

@@ -18,6 +18,7 @@ from incidents.services import incidents as incident_services
 from integration.models import ApiToken, ProvinceIncidentEvent
 from tenants.models import Tenant
 from tests.api.conftest import gql, host_of, raw_token
+from tests.cleanup import purging
 
 FEED = """query($after: String) { incidentEvents(after: $after, first: 100) {
   events { cursor kind incidentReference data } endCursor hasMore } }"""
@@ -72,7 +73,7 @@ def cleanup(committed):
     tokens: list[int] = []
     yield made, tokens
     for schema, ids in made.items():
-        with schema_context(schema):
+        with schema_context(schema), purging():
             Incident.objects.filter(pk__in=ids).delete()
         ProvinceIncidentEvent.objects.filter(schema_name=schema, incident_id__in=ids).delete()
     ApiToken.objects.filter(pk__in=tokens).delete()

@@ -36,6 +36,7 @@ from django_tenants.utils import schema_context
 
 from outbox.models import OutboxMessage
 from outbox.signing import verify
+from tests.cleanup import purging
 from tests.outbox.conftest import OwnRedis, point_broker_at
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -334,5 +335,6 @@ def _forget_intake(call_id: str) -> None:
     incident_ids = list(Call.objects.filter(external_id=call_id)
                         .exclude(incident=None).values_list("incident_id", flat=True))
     Call.objects.filter(external_id=call_id).delete()
-    for incident in Incident.objects.filter(pk__in=incident_ids):
-        incident.delete()
+    with purging():
+        for incident in Incident.objects.filter(pk__in=incident_ids):
+            incident.delete()

@@ -18,6 +18,7 @@ from audit.models import AuditEntry
 from incidents.models import Incident
 from incidents.services.incidents import IncidentInput, incident_create
 from incidents.services.status import incident_status_set
+from tests.cleanup import purging
 from webhooks.models import WebhookDelivery, WebhookSubscription
 
 pytestmark = [pytest.mark.worker]
@@ -67,7 +68,7 @@ def world(committed):
     WebhookDelivery.objects.filter(subscription_id__in=subscriptions).delete()
     WebhookSubscription.objects.filter(pk__in=subscriptions).delete()
     for schema, ids in made.items():
-        with schema_context(schema):
+        with schema_context(schema), purging():
             Incident.objects.filter(pk__in=ids).delete()
 
 
