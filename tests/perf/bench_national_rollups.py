@@ -16,7 +16,6 @@ import sys
 import time
 
 from tests.perf.benchdb import bench_database
-from tests.twofactor import mark_second_factor_passed
 
 FIGURES = ("calls, blocked, offered, answered, missed, prank_ghost, within_10, within_20, "
            "answer_sum, answer_hist, incidents, incidents_closed, a2d_count, a2d_sum, "
@@ -97,6 +96,9 @@ def _run() -> None:
         cursor.execute("SELECT count(*) FROM reporting_dailyrollup")
         sys.stdout.write(f"{cursor.fetchone()[0]} daily rollup rows\n")
     officer = User.objects.create_user("bench-nasional", role=Role.NATIONAL_OFFICER)
+    # Imported here: it needs Django's settings, which main() sets up first.
+    from tests.twofactor import mark_second_factor_passed
+
     client = Client(HTTP_HOST="localhost")
     client.force_login(officer)
     mark_second_factor_passed(client, officer)  # a full login: 2FA too

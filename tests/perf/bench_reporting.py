@@ -27,7 +27,6 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.perf.benchdb import bench_database
-from tests.twofactor import mark_second_factor_passed
 
 # Every NOT NULL column without a database default is given; times are spread
 # over the last 365 days, at hours weighted by the sine of the hour.
@@ -239,6 +238,9 @@ def _measure(tenants: list[Any], runs: int) -> None:
 
     officer, _ = User.objects.get_or_create(username="bench-nasional",
                                             defaults={"role": Role.NATIONAL_OFFICER})
+    # Imported here: it needs Django's settings, which main() sets up first.
+    from tests.twofactor import mark_second_factor_passed
+
     national_client = Client(HTTP_HOST="localhost")
     national_client.force_login(officer)
     mark_second_factor_passed(national_client, officer)  # a full login: 2FA too
