@@ -7,6 +7,7 @@ urlpatterns = [
     path("", consoles.console_home, name="home"),
     path("console/", consoles.console, name="console"),
     path("console/calls/", consoles.console_calls, name="console_calls"),
+    path("console/ringing/", consoles.ringing_alert, name="ringing_alert"),
     path("console/incidents/", consoles.console_incidents, name="console_incidents"),
     path("console/map.json", consoles.map_json, name="map_json"),
     path("calls/<int:call_id>/answer/", calls.call_answer, name="call_answer"),

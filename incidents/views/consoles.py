@@ -65,6 +65,18 @@ def console_calls(request: HttpRequest) -> HttpResponse:
     )
 
 
+@allowed(policies.can_take_calls)
+@require_GET
+@conditional([live.CALLS])
+def ringing_alert(request: HttpRequest) -> HttpResponse:
+    """What every page of the tenant site polls for a call-taker: how many calls ring
+    and which one Alt+Shift+J answers (the oldest). Tiny, and a 304 while nothing
+    rings anew (incidents.live)."""
+    ringing = selectors.ringing_calls()
+    return render(request, "incidents/partials/ringing_alert.html",
+                  {"count": ringing.count(), "oldest": ringing.first()})
+
+
 def _visible(request: HttpRequest) -> QuerySet[Incident]:
     """This user's incidents with this user's dispatches: the rule lives in policies."""
     return policies.with_visible_dispatches(request.user, policies.visible_incidents(request.user))

@@ -113,7 +113,7 @@ TENANT_ROUTES: dict[str, Rule | list[Rule]] = {
     "graphql": OPEN,  # its fields: TENANT_GRAPHQL
     # call-taking floor
     "home": may(TENANT_EVERYONE),
-    "console": may(OPS), "console_calls": may(OPS),
+    "console": may(OPS), "console_calls": may(OPS), "ringing_alert": may(OPS),
     "console_incidents": may(OPS, RESPONDERS, "viewer"),
     "map_json": may(OPS, RESPONDERS, "viewer"),
     "call_answer": may(OPS, kind="write"), "call_classify": may(OPS, kind="write"),
