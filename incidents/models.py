@@ -436,6 +436,31 @@ class Dispatch(models.Model):
         return nxt.value if nxt else None
 
 
+class HandoverNote(models.Model):
+    """What the outgoing supervisor tells the next shift, and the incoming supervisor's
+    acknowledgement that it was read (who and when): a handover is a conversation, not
+    only a report."""
+
+    text = models.TextField(max_length=4000)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    written_by_name = models.CharField(max_length=160)
+    written_at = models.DateTimeField(default=timezone.now, db_index=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    acknowledged_by_name = models.CharField(max_length=160, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-written_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"handover note {self.pk}"
+
+
 class AppendOnlyError(Exception):
     pass
 

@@ -23,6 +23,7 @@ from incidents.models import (
     Category,
     Dispatch,
     DispatchStatus,
+    HandoverNote,
     Incident,
     IncidentSettings,
     NumberBlock,
@@ -374,7 +375,26 @@ def handover_summary(hours: int, now: datetime | None = None) -> dict[str, Any]:
         "median_ack_seconds": _median(ack_secs),
         "median_arrive_seconds": _median(arrive_secs),
         "blocks_new": NumberBlock.objects.filter(blocked_from__gte=since).count(),
+        "by_operator": _by_operator(calls),
     }
+
+
+def _by_operator(calls: QuerySet[Call]) -> list[dict[str, Any]]:
+    """Per call-taker in the window: calls answered and the median ring-to-answer time,
+    busiest first (who carried the shift, who may need relief)."""
+    per: dict[str, list[float]] = {}
+    answered = calls.filter(operator__isnull=False, answered_at__isnull=False).values_list(
+        "operator__display_name", "operator__username", "ringing_at", "answered_at")
+    for display, username, rang, answered_at in answered:
+        if answered_at is not None:
+            per.setdefault(display or username, []).append((answered_at - rang).total_seconds())
+    rows = [{"operator": name, "answered": len(secs), "median_answer_seconds": _median(secs)}
+            for name, secs in per.items()]
+    return sorted(rows, key=lambda r: (-r["answered"], r["operator"]))
+
+
+def handover_notes(limit: int = 20) -> list[HandoverNote]:
+    return list(HandoverNote.objects.all()[:limit])
 
 
 def _median(values: list[float]) -> int | None:

@@ -7,12 +7,15 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
+from core.http import done, post_data
 from incidents import live, policies, selectors
 from incidents.models import Incident, Outcome
-from incidents.views.common import allowed
+from incidents.services import handover as handover_services
+from incidents.views.common import acting_user, allowed
 from incidents.views.incidents import incident_form_context
 from incidents.views.live import conditional
 
@@ -203,8 +206,27 @@ def handover(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "incidents/handover.html",
-        {"summary": selectors.handover_summary(hours), "hours": hours},
+        {"summary": selectors.handover_summary(hours), "hours": hours,
+         "notes": selectors.handover_notes(),
+         "can_write_notes": policies.can_supervise(request.user)},
     )
+
+
+@allowed(policies.can_supervise)
+@require_POST
+def handover_note(request: HttpRequest) -> HttpResponse:
+    data = post_data(request)
+    note = handover_services.handover_note_write(actor=acting_user(request),
+                                        text=str(data.get("text", "")))
+    return done(request, reverse("handover"), {"note": note.pk})
+
+
+@allowed(policies.can_supervise)
+@require_POST
+def handover_ack(request: HttpRequest, note_id: int) -> HttpResponse:
+    note = handover_services.handover_note_acknowledge(note_id=note_id,
+                                                       actor=acting_user(request))
+    return done(request, reverse("handover"), {"note": note.pk})
 
 
 @allowed(policies.can_view_dashboard)

@@ -129,6 +129,8 @@ TENANT_ROUTES: dict[str, Rule | list[Rule]] = {
     "opd": may(RESPONDERS), "opd_dispatches": may(RESPONDERS),
     "supervisor": may("supervisor"), "supervisor_board": may("supervisor"),
     "handover": may("supervisor", "viewer"),
+    "handover_note": may("supervisor", kind="write"),
+    "handover_ack": may("supervisor", kind="write"),
     "blocks": may("supervisor"), "block_lift": may("supervisor", kind="write"),
     "dashboard": may("supervisor", "viewer", "pemda_admin", "call_taker"),
     "referrals": may(OPS, "viewer"),
@@ -412,6 +414,7 @@ def tenant_objects(own: Any, other: Any) -> Objects:
         Call,
         Category,
         Dispatch,
+        HandoverNote,
         Incident,
         NumberBlock,
         PbxCredential,
@@ -460,6 +463,7 @@ def tenant_objects(own: Any, other: Any) -> Objects:
     invoice = Invoice.objects.filter(tenant=own).order_by("pk").first()
     foreign_invoice = Invoice.objects.exclude(tenant=own).order_by("pk").first()
     subscription, delivery = _webhook(tenant=own)
+    note = _handover_note(own)
     foreign_subscription, foreign_delivery = _webhook(tenant=other)
     assert report and foreign_report and invoice and foreign_invoice, (
         "the demo world lacks a monthly report or an invoice of Sidoarjo and another Pemda")
@@ -467,7 +471,7 @@ def tenant_objects(own: Any, other: Any) -> Objects:
         "incident_id": incident.pk, "dispatch_id": dispatch.pk, "call_id": call.pk,
         "block_id": block.pk, "credential_id": credential.pk, "referral_id": referral.pk,
         "report_id": report.pk, "invoice_id": invoice.pk, "token": "no-such-invitation",
-        "subscription_id": subscription, "delivery_id": delivery,
+        "subscription_id": subscription, "delivery_id": delivery, "note_id": note,
     }
     foreign: dict[str, int | str] = {
         "incident_id": _absent_id(Incident, own, other),
@@ -478,9 +482,19 @@ def tenant_objects(own: Any, other: Any) -> Objects:
         "referral_id": foreign_referral.pk, "report_id": foreign_report.pk,
         "invoice_id": foreign_invoice.pk, "token": "no-such-invitation",
         "subscription_id": foreign_subscription, "delivery_id": foreign_delivery,
+        "note_id": _absent_id(HandoverNote, own, other),
     }
     connection.set_schema_to_public()
     return Objects(ids, foreign)
+
+
+def _handover_note(tenant: Any) -> int:
+    from incidents.models import HandoverNote
+
+    with schema_context(tenant.schema_name):
+        note = HandoverNote.objects.create(text="walk", written_by_name="walk")
+    connection.set_schema_to_public()
+    return note.pk
 
 
 def _webhook(*, tenant: Any = None, province: str = "") -> tuple[int, int]:
