@@ -76,3 +76,13 @@ def test_a_call_rings_on_the_incident_list_and_alt_shift_j_answers_it(
         page.close()
         with schema_context(tenant.schema_name):
             Call.objects.filter(external_id=call_id).delete()
+
+
+def test_no_access_key_is_a_browser_shortcut(tenant_a, as_user):
+    """Alt+D (address bar), Alt+E and Alt+F (Chromium's menus) belong to the browser."""
+    import re
+
+    page = as_user(tenant_a, "operator1").get("/console/").content.decode()
+    keys = set(re.findall(r'accesskey="([^"]+)"', page))
+    assert keys and not keys & {"d", "e", "f"}, keys
+    assert "j" not in keys  # Alt+Shift+J answers a ringing call from any page

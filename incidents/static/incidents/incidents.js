@@ -57,3 +57,12 @@ setInterval(function () {
     cell.textContent = siagaDuration(age);
   });
 }, 1000);
+/* Access keys: Chromium takes Alt+<key>, Firefox Alt+Shift+<key>; the hints say what
+   this browser wants. None of ours is a browser shortcut (Alt+D, the address bar,
+   is not used: the description is Alt+U). */
+document.addEventListener("DOMContentLoaded", function () {
+  if (navigator.userAgent.indexOf("Firefox") === -1) return;
+  document.querySelectorAll("kbd").forEach(function (k) {
+    if (/^Alt\+[A-Z0-9]$/.test(k.textContent)) { k.textContent = "Alt+Shift+" + k.textContent.slice(4); }
+  });
+});
