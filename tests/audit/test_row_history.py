@@ -24,7 +24,7 @@ HISTORY_PAGE = "/manage/audit/history/"
 TENANT_TABLES = {
     "incidents_incident", "incidents_dispatch", "incidents_timelineentry",
     "incidents_pbxcredential", "incidents_agencymember", "incidents_incidentsettings",
-    "accounts_user", "accounts_user_groups",
+    "incidents_handovernote", "accounts_user", "accounts_user_groups",
 }
 PUBLIC_TABLES = {
     "onboarding_pemdaonboarding", "onboarding_stagetransition", "onboarding_application",
