@@ -15,6 +15,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from tenants.backup import BackupError, renamed_dump, tenant_backup, tenant_restore
+from tests.foundation.private_servers import source_url_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -158,8 +159,7 @@ def test_the_command_line_backs_up_and_restores(fresh_schema: str, tmp_path: Pat
     env = {k: v for k, v in os.environ.items()
            if k not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env |= {"SIAGA112_DEBUG": "1",
-           "DATABASE_URL": f"postgresql://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
-                           f"{db['PORT'] or 5432}/{db['NAME']}"}
+           "DATABASE_URL": source_url_of(db)}
     cli = [sys.executable, "-m", "siaga112.cli"]
     dump = tmp_path / "dairi.sql"
     made = subprocess.run([*cli, "backup_tenant", "dairi", str(dump)], capture_output=True,

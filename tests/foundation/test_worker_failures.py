@@ -37,6 +37,7 @@ from django_tenants.utils import schema_context
 from outbox.models import OutboxMessage
 from outbox.signing import verify
 from tests.cleanup import purging
+from tests.foundation.private_servers import source_url_of
 from tests.outbox.conftest import OwnRedis, point_broker_at
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,8 +105,7 @@ class Worker:
         env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
         env.update({
             "DJANGO_SETTINGS_MODULE": "siaga112.settings_test",
-            "DATABASE_URL": f"postgresql://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}"
-                            f":{db['PORT'] or 5432}/{db['NAME']}",
+            "DATABASE_URL": source_url_of(db),
             "REDIS_URL": broker_url,
             "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
             "EMAIL_FILE_PATH": str(mail_dir),
