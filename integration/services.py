@@ -230,3 +230,51 @@ def idempotency_store(*, schema_name: str, key: str, request_hash: str, response
         schema_name=schema_name, key=key, request_hash=request_hash, response=response
     )
 
+
+
+# --- retention ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Purged:
+    feed_events: int
+    idempotency_records: int
+
+
+def _delete_older(table: str, column: str, before: datetime, batch_size: int) -> int:
+    """Delete `table`'s rows whose `column` is before `before`, `batch_size` rows per
+    statement (each its own transaction): a short lock and a small WAL burst each,
+    instead of one statement holding a month of the feed."""
+    deleted = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # Oldest ids first: they are the old rows, so the primary key finds a batch
+            # without reading the table.
+            cursor.execute(
+                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} "  # noqa: S608
+                f"WHERE {column} < %s ORDER BY id LIMIT %s)",
+                [before, batch_size],
+            )
+            count = cursor.rowcount
+        deleted += count
+        if count < batch_size:
+            return deleted
+
+
+def integration_purge(*, now: datetime | None = None, batch_size: int = 5000) -> Purged:
+    """Apply the retention periods (settings.SIAGA112): province feed rows older than
+    PROVINCE_FEED_RETENTION_DAYS (a partner must read the feed within it) and stored
+    Idempotency-Key answers older than IDEMPOTENCY_RETENTION_HOURS (a client retries
+    within minutes; after that the key is new again). Both tables are public."""
+    from django.conf import settings
+
+    now = now or timezone.now()
+    knobs: dict[str, Any] = settings.SIAGA112
+    feed = _delete_older(
+        ProvinceIncidentEvent._meta.db_table, "at",
+        now - timedelta(days=float(knobs["PROVINCE_FEED_RETENTION_DAYS"])), batch_size)
+    answers = _delete_older(
+        IdempotencyRecord._meta.db_table, "created_at",
+        now - timedelta(hours=float(knobs["IDEMPOTENCY_RETENTION_HOURS"])), batch_size)
+    logger.info("integration.purged", extra={"feed_events": feed, "idempotency_records": answers})
+    return Purged(feed, answers)

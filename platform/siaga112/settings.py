@@ -341,6 +341,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     **__import__("webhooks.beat", fromlist=["SCHEDULE"]).SCHEDULE,
     **__import__("reporting.beat", fromlist=["SCHEDULE"]).SCHEDULE,
     **__import__("billing.beat", fromlist=["SCHEDULE"]).SCHEDULE,
+    **__import__("integration.beat", fromlist=["SCHEDULE"]).SCHEDULE,
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -442,6 +443,13 @@ SIAGA112 = {
     # (core.localcache): the longest a removed domain or a revoked key keeps working
     # in another process. The process that made the change forgets it at once.
     "LOCAL_CACHE_SECONDS": float(os.environ.get("SIAGA112_LOCAL_CACHE_SECONDS", "5")),
+    # Retention of the public integration tables (integration.services.integration_purge,
+    # daily): a partner must read the province feed within this many days of a change,
+    # and a client may replay an Idempotency-Key within this many hours.
+    "PROVINCE_FEED_RETENTION_DAYS": float(
+        os.environ.get("SIAGA112_PROVINCE_FEED_RETENTION_DAYS", "30")),
+    "IDEMPOTENCY_RETENTION_HOURS": float(
+        os.environ.get("SIAGA112_IDEMPOTENCY_RETENTION_HOURS", "24")),
 }
 
 # --- Content-Security-Policy (django-csp) ------------------------------------------------
