@@ -61,6 +61,7 @@ class RingingView:
     (None: not before the next write)."""
 
     calls: QuerySet[Call]
+    count: int
     offered: bool  # True: this user is among the free ones (sees new calls at once)
     token: str
     until: float | None
@@ -84,7 +85,8 @@ def ringing_for(user: Any, now: datetime | None = None) -> RingingView:
     last, next_hidden = figures["last"], figures["next_hidden"]
     token = f"{figures['n']}:{last.timestamp() if last else '-'}:{int(offered)}"
     until = (next_hidden + window).timestamp() if next_hidden else None
-    return RingingView(calls=ringing.filter(shown), offered=offered, token=token, until=until)
+    return RingingView(calls=ringing.filter(shown), count=figures["n"], offered=offered,
+                       token=token, until=until)
 
 
 # --- the supervisor's presence board ------------------------------------------------------

@@ -104,9 +104,10 @@ def ringing_alert(request: HttpRequest) -> HttpResponse:
     for them (incidents.call_routing) and which one Alt+Shift+J answers (the oldest).
     Tiny, a 304 while nothing rings anew (incidents.live), and the call-taker's
     presence heartbeat."""
-    ringing = _ringing(request).calls
+    ringing = _ringing(request)
+    oldest = ringing.calls.first() if ringing.count else None
     return render(request, "incidents/partials/ringing_alert.html",
-                  {"count": ringing.count(), "oldest": ringing.first()})
+                  {"count": ringing.count, "oldest": oldest})
 
 
 @allowed(policies.can_take_calls)

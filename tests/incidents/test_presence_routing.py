@@ -252,8 +252,13 @@ def test_no_heartbeat_for_the_timeout_sets_away(tenant_a, as_user, tenant_user):
     _set(tenant_a, tenant_user, "operator1", "available")
     _set(tenant_a, tenant_user, "operator2", "available")
     # operator2's page polls (the ringing watcher is the heartbeat); operator1's does not.
-    _alert(as_user(tenant_a, "operator2"))
     one, two = tenant_user(tenant_a, "operator1"), tenant_user(tenant_a, "operator2")
+    client = as_user(tenant_a, "operator2")
+    first = _alert(client)
+    # The early 304 (Redis alone) records the heartbeat too.
+    live._redis().delete(live._heartbeat_key(tenant_a.schema_name, two.pk))
+    assert _alert(client, first["ETag"]).status_code == 304
+    assert live.heartbeats(tenant_a.schema_name, [two.pk])[two.pk] is not None
     with schema_context(tenant_a.schema_name):
         OperatorPresence.objects.filter(user=one).update(
             changed_at=timezone.now() - timedelta(minutes=10))
