@@ -105,6 +105,17 @@ def test_a_busy_call_takers_page_does_not_ring_during_the_offer_window(
             sup_page.wait_for_selector(".presence-row[data-user='operator2'][data-state='on_call']",
                                        timeout=8000)
             sup_page.screenshot(path=str(screenshot_dir / f"presence-board-{language}.png"))
+
+        # The admin names the trunks and sets the offer window.
+        admin_ctx, admin_page = _login(browser, base, "admin", "id")
+        contexts.append(admin_ctx)
+        for language in ("id", "en"):
+            admin_ctx.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language,
+                                    "url": base}])
+            admin_page.goto(f"{base}/manage/settings/")
+            assert admin_page.input_value("#id_offer_window_seconds") == str(WINDOW)
+            admin_page.screenshot(path=str(screenshot_dir / f"presence-settings-{language}.png"),
+                                  full_page=True)
     finally:
         for context in contexts:
             context.close()
