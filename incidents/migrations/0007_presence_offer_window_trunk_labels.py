@@ -9,8 +9,10 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_row_history'),
         ('incidents', '0006_handovernote'),
+        # The user model's first migration only (as 0006): depending on a later one
+        # would unapply this one whenever accounts is rolled back past it.
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [

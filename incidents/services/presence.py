@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from audit.services import record
+from audit.services import Target, record
 from incidents import live
 from incidents.errors import OperationError
 from incidents.models import IncidentSettings, OperatorPresence, PresenceStatus
@@ -40,16 +40,17 @@ def presence_set(*, user: User, status: str, actor: Any, reason: str = BY_OPERAT
         raise OperationError("only call-takers and supervisors have a presence",
                              field="user", status=403)
     with transaction.atomic():
+        # No row reads as away, and a new row starts away: setting away changes nothing.
         row, _created = OperatorPresence.objects.select_for_update().get_or_create(user=user)
-        if row.status == status and not _created:
-            return row
-        before = PresenceStatus.AWAY if _created else row.status
+        before = row.status
         if before == status:
             return row
         row.status = status
         row.changed_at = timezone.now()
         row.save(update_fields=["status", "changed_at"])
-        record(actor=actor, action="presence.changed", target=row,
+        target = Target(type="operatorpresence", id=str(user.pk),
+                        label=(user.display_name or user.get_username())[:200])
+        record(actor=actor, action="presence.changed", target=target,
                before={"status": before}, after={"status": status, "reason": reason})
         live.changed(live.PRESENCE)
     logger.info("presence.changed", extra={"user": user.pk, "status": status, "reason": reason})

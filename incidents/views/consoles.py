@@ -75,6 +75,8 @@ def _ringing_clock(request: HttpRequest) -> tuple[str, float | None]:
 
 def with_line_labels(calls: list[Any]) -> list[Any]:
     """Each call's trunk as people say it (the Pemda's names, else a fallback)."""
+    if not calls:
+        return calls
     labels = IncidentSettings.load().trunk_labels
     for call in calls:
         call.line = selectors.line_label(call.trunk, labels)
