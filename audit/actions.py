@@ -52,6 +52,7 @@ TENANT_ACTIONS: dict[str, Promise] = {
     "webhook.revoked": _("Webhook subscriber revoked"),
     "webhook.replayed": _("Webhook delivery replayed"),
     "personal_data.purged": _("Personal data pseudonymised (retention)"),
+    "presence.changed": _("Call-taker presence changed"),
 }
 
 ACTIONS: dict[str, Promise] = {**PUBLIC_ACTIONS, **TENANT_ACTIONS}
@@ -75,6 +76,7 @@ TARGET_TYPES: dict[str, Promise] = {
     "launch": _("Launch"),
     "regulation": _("Regulation"),
     "retention": _("Personal-data retention"),
+    "operatorpresence": _("Call-taker presence"),
 }
 
 FIELDS: dict[str, Promise] = {
@@ -116,6 +118,10 @@ FIELDS: dict[str, Promise] = {
     "area_max_lat": _("area: maximum latitude"),
     "area_min_lng": _("area: minimum longitude"),
     "area_max_lng": _("area: maximum longitude"),
+    "offer_window_seconds": _("offer window for free call-takers (seconds)"),
+    "presence_timeout_minutes": _("away after no heartbeat (minutes)"),
+    "trunk_labels": _("line names"),
+    "reason": _("reason"),
 }
 
 

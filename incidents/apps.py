@@ -50,7 +50,16 @@ class IncidentsConfig(AppConfig):
             if request is not None and session_key:
                 live.scope_drop(request.META.get("HTTP_HOST", ""), session_key)
 
+        def presence_away(sender: object, user: Any = None, **kwargs: object) -> None:
+            # Signing out leaves the line: calls are no longer offered to this user first.
+            from incidents.services.presence import presence_signed_out
+            from tenants.db import current_schema
+
+            if user is not None and current_schema() not in ("", "public"):
+                presence_signed_out(user=user)
+
         user_logged_out.connect(signed_out, weak=False, dispatch_uid="live-signed-out")
+        user_logged_out.connect(presence_away, weak=False, dispatch_uid="presence-signed-out")
         for model, kind in ((Call, live.CALLS), (Incident, live.INCIDENTS),
                             (Dispatch, live.DISPATCHES)):
             receiver = bump(kind)

@@ -17,6 +17,14 @@ SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 20.0,
         "options": {"expires": 18},
     },
+    # Every minute: available call-takers whose pages stopped polling (no heartbeat
+    # for the Pemda's presence timeout) are set away, so new calls are no longer
+    # offered to them first. Fans out per tenant.
+    "incidents-presence-expire": {
+        "task": "incidents.presence_expire_all",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # Daily: caller numbers and AML raw data past each Pemda's retention period
     # are pseudonymised (UU 27/2022). Fans out per tenant.
     "incidents-purge-personal-data": {

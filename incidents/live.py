@@ -34,7 +34,10 @@ logger = logging.getLogger(__name__)
 CALLS = "calls"
 INCIDENTS = "incidents"
 DISPATCHES = "dispatches"
-KINDS = (CALLS, INCIDENTS, DISPATCHES)
+# Who of the call-takers is available or away (incidents.services.presence): the
+# ringing routing and the supervisor's presence board read it.
+PRESENCE = "presence"
+KINDS = (CALLS, INCIDENTS, DISPATCHES, PRESENCE)
 # The PostgreSQL fallback: one sequence per kind in each Pemda schema (migration 0003).
 SEQUENCES = {kind: f"incidents_live_{kind}" for kind in KINDS}
 # last_value is the start value both before and after the first nextval: is_called
@@ -42,7 +45,8 @@ SEQUENCES = {kind: f"incidents_live_{kind}" for kind in KINDS}
 _READ_SEQUENCES = (
     "SELECT (SELECT last_value + is_called::int FROM incidents_live_calls),"
     " (SELECT last_value + is_called::int FROM incidents_live_incidents),"
-    " (SELECT last_value + is_called::int FROM incidents_live_dispatches)"
+    " (SELECT last_value + is_called::int FROM incidents_live_dispatches),"
+    " (SELECT last_value + is_called::int FROM incidents_live_presence)"
 )
 
 # A missing key (Redis restarted empty) starts from the clock, never from 1, so a
@@ -160,18 +164,65 @@ def _text(value: bytes | str | None) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def redis_versions(schema: str, kinds: Iterable[str]) -> str | None:
+def redis_versions(schema: str, kinds: Iterable[str], *, beat: int | None = None) -> str | None:
     """The counters of `kinds` in `schema` from Redis only (None if it does not answer):
-    what the early 304 uses, before any database work."""
+    what the early 304 uses, before any database work. With `beat` (a user id), the
+    same round trip records that user's heartbeat (see `heartbeat`)."""
     client = _redis()
     if client is None:
         return None
     try:
-        values = client.mget([_key(schema, k) for k in sorted(kinds)])
+        if beat is None:
+            values = client.mget([_key(schema, k) for k in sorted(kinds)])
+        else:
+            pipe = client.pipeline(transaction=False)
+            pipe.mget([_key(schema, k) for k in sorted(kinds)])
+            _beat(pipe, schema, beat)
+            values = pipe.execute()[0]
     except redis.RedisError:
         _redis_failed()
         return None
     return "r" + ".".join(_text(v) for v in values)
+
+
+# --- call-takers' heartbeats (presence) ---------------------------------------------------
+
+# Kept well beyond any Pemda's presence timeout: the value (the last poll's time) is
+# what incidents.services.presence compares with the Pemda's setting.
+HEARTBEAT_KEEP_SECONDS = 6 * 3600
+
+
+def _heartbeat_key(schema: str, uid: int) -> str:
+    return f"siaga112:presence:{schema}:{uid}"
+
+
+def _beat(client: Any, schema: str, uid: int) -> None:
+    client.set(_heartbeat_key(schema, uid), int(time.time()), ex=HEARTBEAT_KEEP_SECONDS)
+
+
+def heartbeat(schema: str, uid: int) -> None:
+    """This user's page polled just now (the ringing watcher, on every tenant page)."""
+    client = _redis()
+    if client is None:
+        return
+    try:
+        _beat(client, schema, uid)
+    except redis.RedisError:
+        _redis_failed()
+
+
+def heartbeats(schema: str, uids: list[int]) -> dict[int, int | None] | None:
+    """When each user last polled (epoch seconds, None if never or long ago); None
+    when Redis does not answer (then nobody's heartbeat is known to have stopped)."""
+    client = _redis()
+    if client is None or not uids:
+        return None if client is None else {}
+    try:
+        values = client.mget([_heartbeat_key(schema, u) for u in uids])
+    except redis.RedisError:
+        _redis_failed()
+        return None
+    return {u: int(v) if v is not None else None for u, v in zip(uids, values, strict=True)}
 
 
 def versions(kinds: Iterable[str]) -> str | None:

@@ -32,6 +32,14 @@ class IncidentSettings(models.Model):
     # A call ringing unanswered this long becomes missed (beat job): a flood of calls
     # nobody ended must not keep the ringing list growing.
     ring_timeout_seconds = models.PositiveIntegerField(default=120)
+    # A new ringing call is offered first to the call-takers who are free, for this
+    # long, before it rings for everyone (incidents.routing); 0 rings for all at once.
+    offer_window_seconds = models.PositiveSmallIntegerField(default=10)
+    # A call-taker marked available whose pages stopped polling this long is set away
+    # (the ringing watcher's poll is the heartbeat).
+    presence_timeout_minutes = models.PositiveSmallIntegerField(default=3)
+    # The PBX's trunk codes as people say them ({"tsel-1": "Telkomsel 112"}).
+    trunk_labels = models.JSONField(default=dict, blank=True)
     # UU 27/2022: after this many days caller numbers and AML raw data (IMEI,
     # IMSI, the payload) are pseudonymised by incidents.retention, each Pemda
     # choosing within RETENTION_DAYS_MIN..MAX.
@@ -459,6 +467,28 @@ class HandoverNote(models.Model):
 
     def __str__(self) -> str:
         return f"handover note {self.pk}"
+
+
+class PresenceStatus(models.TextChoices):
+    """What a call-taker says of themselves; being on a call is derived from the calls
+    (incidents.selectors.presence_board), never stored."""
+
+    AVAILABLE = "available", _("Available")
+    AWAY = "away", _("Away")
+
+
+class OperatorPresence(models.Model):
+    """One row per call-taker who ever set a presence; no row reads as away."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=PresenceStatus.choices,
+                              default=PresenceStatus.AWAY)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"presence of {self.user_id}"
 
 
 class AppendOnlyError(Exception):

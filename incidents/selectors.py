@@ -534,3 +534,33 @@ def pbx_credentials() -> QuerySet[PbxCredential]:
 
 def incident_settings() -> IncidentSettings:
     return IncidentSettings.load()
+
+
+# The telecom operators' names, for a trunk code the Pemda has not named: the PBX's
+# trunk names usually carry the operator (e.g. "tsel-112-01", "isat_sip").
+_OPERATOR_HINTS = (
+    (("telkomsel", "tsel"), "Telkomsel"),
+    (("indosat", "isat", "ioh", "ooredoo"), "Indosat Ooredoo Hutchison"),
+    (("xlsmart", "xl-", "xl_", "axiata"), "XL"),
+    (("smartfren", "sfren"), "Smartfren"),
+    (("telkom",), "Telkom"),
+)
+
+
+def line_label(trunk: str, labels: dict[str, str]) -> str:
+    """A call's trunk as people say it: the Pemda admin's name for the code, else the
+    telecom operator it names, else "simulation" or "other line" (never the raw code,
+    which the admin sees on the settings page)."""
+    from django.utils.translation import gettext as _
+
+    if not trunk:
+        return _("Unknown line")
+    if trunk in labels:
+        return labels[trunk]
+    code = trunk.lower()
+    for hints, name in _OPERATOR_HINTS:
+        if any(code.startswith(h) or h in code for h in hints):
+            return name
+    if code.startswith("sim") or "test" in code:
+        return _("Simulation line")
+    return _("Other line")

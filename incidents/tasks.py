@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 from django_tenants.utils import schema_context
 
+from incidents.services import presence as presence_services
 from incidents.services import retention
 from incidents.services.calls import calls_mark_missed
 from incidents.services.dispatching import dispatches_escalate
@@ -46,6 +47,24 @@ def mark_missed_all() -> int:
 def mark_missed() -> int:
     """Runs in one tenant's schema: its calls ringing past the Pemda's limit are missed."""
     return calls_mark_missed()
+
+
+@shared_task(name="incidents.presence_expire_all")
+def presence_expire_all() -> int:
+    """Public-schema beat job: one presence check per tenant in trial or live."""
+    schemas = list(pemda_tenants(operating=True).values_list("schema_name", flat=True))
+    for schema in schemas:
+        with schema_context(schema):
+            presence_expire.delay()
+    return len(schemas)
+
+
+@shared_task(name="incidents.presence_expire")
+def presence_expire() -> int:
+    """Runs in one tenant's schema: available call-takers without a heartbeat go away."""
+    return presence_services.presence_expire_stale()
+
+
 @shared_task(name="incidents.purge_personal_data_all")
 def purge_personal_data_all() -> int:
     """Public-schema beat job: one retention purge per Pemda schema (suspended

@@ -195,6 +195,41 @@ def settings_update(*, actor: User, values: dict[str, Any]) -> IncidentSettings:
     return cfg
 
 
+TRUNK_LABELS_MAX = 50
+
+
+def parse_trunk_labels(value: Any) -> dict[str, str]:
+    """The trunk names as the admin writes them, one "code = label" a line (or, from
+    an API client, a JSON object)."""
+    field = "trunk_labels"
+    if isinstance(value, dict):
+        pairs = [(str(k), str(v)) for k, v in value.items()]
+    elif isinstance(value, str):
+        pairs = []
+        for number, line in enumerate(value.splitlines(), start=1):
+            if not line.strip():
+                continue
+            code, sep, label = line.partition("=")
+            if not sep:
+                raise OperationError(
+                    f"line {number}: write the trunk code, '=', then its name.", field=field)
+            pairs.append((code, label))
+    else:
+        raise OperationError("trunk_labels must be text or an object.", field=field)
+    labels: dict[str, str] = {}
+    for code, label in pairs:
+        code, label = code.strip(), label.strip()
+        if not code or not label:
+            raise OperationError("every trunk needs a code and a name.", field=field)
+        if len(code) > 60 or len(label) > 80:
+            raise OperationError("a trunk code is at most 60 characters, its name 80.",
+                                 field=field)
+        labels[code] = label
+    if len(labels) > TRUNK_LABELS_MAX:
+        raise OperationError(f"at most {TRUNK_LABELS_MAX} trunk names.", field=field)
+    return labels
+
+
 def _settings_apply(cfg: IncidentSettings, values: dict[str, Any]) -> None:
     ints = (
         "prank_threshold",
@@ -213,6 +248,18 @@ def _settings_apply(cfg: IncidentSettings, values: dict[str, Any]) -> None:
             if number < 1:
                 raise OperationError(f"{name} must be at least 1.", field=name)
             setattr(cfg, name, number)
+    bounded = (("offer_window_seconds", 0, 60), ("presence_timeout_minutes", 1, 120))
+    for name, low, high in bounded:
+        if name in values:
+            try:
+                number = int(values[name])
+            except (TypeError, ValueError):
+                raise OperationError(f"{name} must be a whole number.", field=name) from None
+            if not low <= number <= high:
+                raise OperationError(f"{name} must be between {low} and {high}.", field=name)
+            setattr(cfg, name, number)
+    if "trunk_labels" in values:
+        cfg.trunk_labels = parse_trunk_labels(values["trunk_labels"])
     if "personal_data_retention_days" in values:
         name = "personal_data_retention_days"
         try:

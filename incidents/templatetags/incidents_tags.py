@@ -102,3 +102,11 @@ def page_href(context: Any, param: str, number: int) -> str:
     query = QueryDict(parts.query, mutable=True)
     query[param] = str(number)
     return f"{parts.path or '/'}?{query.urlencode()}"
+
+
+@register.simple_tag
+def presence_of(user: Any) -> dict[str, Any]:
+    """The navbar's presence for this call-taker (incidents.call_routing.own_presence)."""
+    from incidents.call_routing import own_presence
+
+    return own_presence(user)

@@ -3,18 +3,22 @@ responder's, the supervisor's board and handover, the leadership dashboard."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
 from core.http import done, post_data
-from incidents import live, policies, selectors
-from incidents.models import Incident, Outcome
+from incidents import call_routing, live, policies, selectors
+from incidents.models import Incident, IncidentSettings, Outcome
 from incidents.services import handover as handover_services
+from incidents.services import presence as presence_services
 from incidents.views.common import acting_user, allowed
 from incidents.views.incidents import incident_form_context
 from incidents.views.live import conditional
@@ -54,30 +58,81 @@ def console(request: HttpRequest) -> HttpResponse:
     return render(request, "incidents/console.html", context)
 
 
+def _ringing(request: HttpRequest) -> call_routing.RingingView:
+    """What rings for this user (incidents.call_routing), once per request: the ETag's
+    clock token and the rendering read the same."""
+    found = getattr(request, "_ringing_view", None)
+    if found is None:
+        found = call_routing.ringing_for(request.user)
+        request._ringing_view = found  # type: ignore[attr-defined]
+    return found
+
+
+def _ringing_clock(request: HttpRequest) -> tuple[str, float | None]:
+    view = _ringing(request)
+    return view.token, view.until
+
+
+def with_line_labels(calls: list[Any]) -> list[Any]:
+    """Each call's trunk as people say it (the Pemda's names, else a fallback)."""
+    if not calls:
+        return calls
+    labels = IncidentSettings.load().trunk_labels
+    for call in calls:
+        call.line = selectors.line_label(call.trunk, labels)
+    return calls
+
+
 @allowed(policies.can_take_calls)
 @require_GET
-@conditional([live.CALLS])
+@conditional([live.CALLS, live.PRESENCE], extra=_ringing_clock)
 def console_calls(request: HttpRequest) -> HttpResponse:
+    ringing = selectors.page_of(_ringing(request).calls,
+                                selectors.page_number(request.GET.get("page")),
+                                selectors.RINGING_PAGE)
+    with_line_labels(ringing.rows)
     return render(
         request,
         "incidents/partials/calls.html",
-        {
-            "ringing": selectors.ringing_page(selectors.page_number(request.GET.get("page"))),
-            "mine": selectors.my_active_calls(request.user),
-        },
+        {"ringing": ringing, "mine": selectors.my_active_calls(request.user)},
     )
 
 
 @allowed(policies.can_take_calls)
 @require_GET
-@conditional([live.CALLS])
+@conditional([live.CALLS, live.PRESENCE], extra=_ringing_clock, heartbeat=True)
 def ringing_alert(request: HttpRequest) -> HttpResponse:
     """What every page of the tenant site polls for a call-taker: how many calls ring
-    and which one Alt+Shift+J answers (the oldest). Tiny, and a 304 while nothing
-    rings anew (incidents.live)."""
-    ringing = selectors.ringing_calls()
+    for them (incidents.call_routing) and which one Alt+Shift+J answers (the oldest).
+    Tiny, a 304 while nothing rings anew (incidents.live), and the call-taker's
+    presence heartbeat."""
+    ringing = _ringing(request)
+    oldest = ringing.calls.first() if ringing.count else None
     return render(request, "incidents/partials/ringing_alert.html",
-                  {"count": ringing.count(), "oldest": ringing.first()})
+                  {"count": ringing.count, "oldest": oldest})
+
+
+@allowed(policies.can_take_calls)
+@require_POST
+def presence_update(request: HttpRequest) -> HttpResponse:
+    """The call-taker sets themselves available or away (navbar)."""
+    data = post_data(request)
+    presence_services.presence_set(user=acting_user(request), status=str(data.get("status", "")),
+                                   actor=acting_user(request))
+    back = str(data.get("next", ""))
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        back = reverse("console")
+    return done(request, back, {"status": call_routing.own_presence(request.user)})
+
+
+@allowed(policies.can_supervise)
+@require_GET
+@conditional([live.CALLS, live.PRESENCE])
+def presence_board(request: HttpRequest) -> HttpResponse:
+    """Who of the call-takers is available, on a call (since when) or away."""
+    return render(request, "incidents/partials/presence_board.html",
+                  {"rows": call_routing.presence_board()})
 
 
 def _visible(request: HttpRequest) -> QuerySet[Incident]:
@@ -208,7 +263,8 @@ def handover(request: HttpRequest) -> HttpResponse:
         "incidents/handover.html",
         {"summary": selectors.handover_summary(hours), "hours": hours,
          "notes": selectors.handover_notes(),
-         "can_write_notes": policies.can_supervise(request.user)},
+         "can_write_notes": policies.can_supervise(request.user),
+         "presence_board": policies.can_supervise(request.user)},
     )
 
 

@@ -17,6 +17,14 @@ Two places answer 304:
   two Redis reads and no database. Without a remembered scope (anonymous, another
   session, signed out, the scope's minute over, Redis away) it does nothing and the request
   goes the full way, where login and role are checked again.
+
+What the clock alone changes (a ringing call's offer window ending, incidents.call_routing)
+moves no counter: such a view gives `conditional` an `extra` function returning a token
+(part of the ETag, so the full path's 304 changes with it) and the time it will next
+change; the early path answers only before that time and reuses the token.
+
+A view marked `heartbeat` (the ringing watcher polled by every page) also records the
+user's heartbeat in Redis on both paths, in the early path's round trip.
 """
 
 from __future__ import annotations
@@ -37,6 +45,8 @@ from incidents import live, policies
 from tenants.db import current_schema
 
 ViewFn = Callable[..., HttpResponse]
+# (token, until): see the module's text.
+Extra = Callable[[HttpRequest], tuple[str, float | None]]
 
 # Every fragment is rendered afresh at least this often, even when no counter moved:
 # a safety net for a bump lost while Redis was away, and for what moves with the clock
@@ -91,31 +101,44 @@ def _not_modified(tag: str) -> HttpResponse:
     return response
 
 
-def _remember(request: HttpRequest, scope: dict[str, Any], kinds: tuple[str, ...]) -> None:
+def _remember(request: HttpRequest, scope: dict[str, Any], kinds: tuple[str, ...],
+              clocked: tuple[str, float | None] | None, heartbeat: bool) -> None:
     session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     if not session_key or session_key != request.session.session_key:  # type: ignore[attr-defined]
         return
     host = request.META.get("HTTP_HOST", "")
     old = live.scope_load(host, session_key) or {}
-    paths = dict(old.get("paths", {})) if all(
-        old.get(k) == scope[k] for k in ("schema", "uid", "role", "agency")) else {}
+    same = all(old.get(k) == scope[k] for k in ("schema", "uid", "role", "agency"))
+    paths = dict(old.get("paths", {})) if same else {}
+    extra = dict(old.get("extra", {})) if same else {}
+    beats = set(old.get("beats", [])) if same else set()
     paths[request.path] = list(kinds)
-    live.scope_save(host, session_key, {**scope, "paths": paths}, SCOPE_SECONDS)
+    if clocked is not None:
+        extra[request.path] = list(clocked)
+    if heartbeat:
+        beats.add(request.path)
+    live.scope_save(host, session_key,
+                    {**scope, "paths": paths, "extra": extra, "beats": sorted(beats)},
+                    SCOPE_SECONDS)
 
 
-def conditional(kinds: Iterable[str]) -> Callable[[ViewFn], ViewFn]:
+def conditional(kinds: Iterable[str], *, extra: Extra | None = None,
+                heartbeat: bool = False) -> Callable[[ViewFn], ViewFn]:
     """Wrap a polled fragment view, inside its login and role check."""
     kinds = tuple(kinds)
 
     def decorate(view: ViewFn) -> ViewFn:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user: Any = request.user
+            if heartbeat and user.is_authenticated:
+                live.heartbeat(current_schema(), int(user.pk))
             # Read before rendering: a write landing during the render changes the
             # counters after this value, and the next poll is answered in full.
             versions = live.versions(kinds)
-            user: Any = request.user
             if versions is None or request.method != "GET" or not user.is_authenticated:
                 return view(request, *args, **kwargs)
+            clocked = extra(request) if extra is not None else None
             agency = policies.responder_agency(user) if user.role == Role.OPD_RESPONDER else None
             scope = {
                 "schema": current_schema(),
@@ -123,7 +146,8 @@ def conditional(kinds: Iterable[str]) -> Callable[[ViewFn], ViewFn]:
                 "role": str(user.role),
                 "agency": agency.pk if agency is not None else "",
             }
-            tag = _etag(request, scope, versions)
+            tagged = versions if clocked is None else f"{versions}|{clocked[0]}"
+            tag = _etag(request, scope, tagged)
             if _matches(request.META.get("HTTP_IF_NONE_MATCH", ""), tag):
                 response = _not_modified(tag)
             else:
@@ -132,7 +156,7 @@ def conditional(kinds: Iterable[str]) -> Callable[[ViewFn], ViewFn]:
                     return response
                 response["ETag"] = tag
             if versions.startswith("r"):  # the early path reads Redis counters only
-                _remember(request, scope, kinds)
+                _remember(request, scope, kinds, clocked, heartbeat)
             return response
 
         return wrapper
@@ -153,9 +177,15 @@ class EarlyNotModifiedMiddleware:
         if header and session_key and request.method == "GET":
             scope = live.scope_load(request.META.get("HTTP_HOST", ""), session_key)
             kinds = scope.get("paths", {}).get(request.path) if scope else None
-            if scope and kinds:
-                versions = live.redis_versions(str(scope["schema"]), kinds)
+            clocked = scope.get("extra", {}).get(request.path) if scope else None
+            # Past the time the clock changes what this view shows: the full path.
+            expired = clocked is not None and clocked[1] is not None and time.time() >= clocked[1]
+            if scope and kinds and not expired:
+                beat = int(scope["uid"]) if request.path in scope.get("beats", ()) else None
+                versions = live.redis_versions(str(scope["schema"]), kinds, beat=beat)
                 if versions is not None:
+                    if clocked is not None:
+                        versions = f"{versions}|{clocked[0]}"
                     tag = _etag(request, scope, versions)
                     if _matches(header, tag):
                         return _not_modified(tag)

@@ -114,6 +114,7 @@ TENANT_ROUTES: dict[str, Rule | list[Rule]] = {
     # call-taking floor
     "home": may(TENANT_EVERYONE),
     "console": may(OPS), "console_calls": may(OPS), "ringing_alert": may(OPS),
+    "presence_update": may(OPS, kind="write"),
     "console_incidents": may(OPS, RESPONDERS, "viewer"),
     "map_json": may(OPS, RESPONDERS, "viewer"),
     "call_answer": may(OPS, kind="write"), "call_classify": may(OPS, kind="write"),
@@ -128,6 +129,7 @@ TENANT_ROUTES: dict[str, Rule | list[Rule]] = {
     "reassign": may("supervisor", kind="write"),
     "opd": may(RESPONDERS), "opd_dispatches": may(RESPONDERS),
     "supervisor": may("supervisor"), "supervisor_board": may("supervisor"),
+    "presence_board": may("supervisor"),
     "handover": may("supervisor", "viewer"),
     "handover_note": may("supervisor", kind="write"),
     "handover_ack": may("supervisor", kind="write"),
