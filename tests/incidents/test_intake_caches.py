@@ -119,6 +119,27 @@ def test_a_new_ringing_call_is_one_statement(tenant_a, client_for):
         assert PbxEvent.objects.filter(call__external_id=call_id).count() == 1
 
 
+def test_a_pbx_answer_skips_the_browser_middlewares_and_keeps_the_api_headers(tenant_a,
+                                                                            client_for):
+    c = client_for(tenant_a)
+    r = pbx_post(c, "/api/pbx/events/", {"event": "ringing", "call_id": f"h-{uuid.uuid4().hex}",
+                                         "caller": "081260004000"})
+    assert r.status_code == 200, r.content
+    assert r["X-Content-Type-Options"] == "nosniff" and r["X-Frame-Options"] == "DENY"
+    assert r["Referrer-Policy"] == "same-origin"
+    assert int(r["Content-Length"]) == len(r.content)
+    # No session, no CSRF cookie, no language negotiation ran for it.
+    assert not r.cookies and "Cookie" not in r.get("Vary", "")
+    assert not r.has_header("Content-Language")
+    # A refusal is still the one JSON shape.
+    bad = pbx_post(c, "/api/pbx/events/", {"event": "rang", "call_id": "h-1"})
+    assert bad.status_code == 400
+    assert bad.json() == {"error": bad.json()["error"], "code": "invalid", "status": 400,
+                          "field": "event"}
+    # A browser's request still goes through the whole chain.
+    assert c.get("/accounts/login/").has_header("Content-Language")
+
+
 def test_an_incident_over_the_api_is_one_insert_and_idempotent(tenant_a, as_user):
     from incidents.models import Incident, TimelineEntry
 
