@@ -71,14 +71,20 @@ class DomainErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, DomainError):
             return None
-        # A refusal is an answer, not a fault: logged at info, without the message
-        # (it may quote what the person typed).
-        logger.info(
-            "domain_error",
-            extra={"code": exception.error_code(), "status": exception.error_status(),
-                   "error_class": type(exception).__name__, "path": request.path},
-        )
-        return error_response(request, exception)
+        return domain_error_answer(request, exception)
+
+
+def domain_error_answer(request: HttpRequest, exception: DomainError) -> HttpResponse:
+    """The answer to a refusal no view handled (the middleware above, and the PBX
+    API's short way, siaga112.pbx_path)."""
+    # A refusal is an answer, not a fault: logged at info, without the message
+    # (it may quote what the person typed).
+    logger.info(
+        "domain_error",
+        extra={"code": exception.error_code(), "status": exception.error_status(),
+               "error_class": type(exception).__name__, "path": request.path},
+    )
+    return error_response(request, exception)
 
 
 # --- what the staff screens share: who may, reading the request, answering it ----------

@@ -27,17 +27,19 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from audit.services import record
 from core.errors import DomainError
+from core.localcache import TtlCache
 from core.observability import scrub_text
 from outbox.conf import outbox_setting
 from outbox.services import USER_AGENT, outbox_backoff
 from outbox.signing import sign_timestamped
-from tenants.db import current_schema
+from tenants.db import current_schema, tenant_connection
 from tenants.models import Region, Tenant
 from webhooks.conf import webhook_setting
 from webhooks.models import EVENT_TYPES, WebhookDelivery, WebhookSubscription
@@ -175,6 +177,40 @@ def _schedule(delivery_id: int, eta: Any = None) -> None:
                        extra={"delivery": delivery_id, "error": type(exc).__name__})
 
 
+# (tenant pk, province code or None) → has that Pemda, or its province, any subscriber
+# that is not revoked? Read on every incident change and almost always "no": kept in
+# the process (core.localcache). A subscription saved or deleted in this process
+# clears it at once; one made in another process hears events after at most
+# LOCAL_CACHE_SECONDS (its first seconds' events are not sent to it).
+_has_subscribers: TtlCache[tuple[int, str | None], bool] = TtlCache()
+
+
+def _forget_subscribers(**_kwargs: object) -> None:
+    _has_subscribers.clear()
+
+
+post_save.connect(_forget_subscribers, sender=WebhookSubscription,
+                  dispatch_uid="webhook-subscribers-cache-save")
+post_delete.connect(_forget_subscribers, sender=WebhookSubscription,
+                    dispatch_uid="webhook-subscribers-cache-delete")
+
+
+def _tenant_facts(schema: str) -> tuple[int, str, str | None] | None:
+    """(pk, status, province code) of the Pemda whose schema is current: from the
+    request's tenant (tenants.hosts' cached copy, with its region) when it is that
+    Pemda, else one query (a Celery task, a command)."""
+    tenant = getattr(tenant_connection(), "tenant", None)
+    if (isinstance(tenant, Tenant) and tenant.schema_name == schema and tenant.pk is not None
+            and "region" in tenant._state.fields_cache):
+        region = tenant.region
+        return tenant.pk, tenant.status, (region.parent_id if region is not None else None)
+    row = (Tenant.objects.filter(schema_name=schema)
+           .values("pk", "status", "region__parent_id").first())
+    if row is None:
+        return None
+    return row["pk"], row["status"], row["region__parent_id"]
+
+
 def webhook_event_publish(*, event: str, event_id: str, payload: dict[str, Any]) -> int:
     """Record one delivery per subscriber that hears `event` from the current Pemda:
     its own subscribers, and its province's when the Pemda is live. Call it inside
@@ -182,14 +218,23 @@ def webhook_event_publish(*, event: str, event_id: str, payload: dict[str, Any])
     schema = current_schema()
     if event not in EVENT_TYPES or schema == get_public_schema_name():
         return 0
-    tenant = (Tenant.objects.filter(schema_name=schema)
-              .values("pk", "status", "region__parent_id").first())
+    tenant = _tenant_facts(schema)
     if tenant is None:
         return 0
-    hears = Q(scope=WebhookSubscription.Scope.TENANT, tenant_id=tenant["pk"])
-    if tenant["status"] == Tenant.Status.LIVE and tenant["region__parent_id"]:
-        hears |= Q(scope=WebhookSubscription.Scope.PROVINCE,
-                   province_id=tenant["region__parent_id"])
+    tenant_pk, status, province = tenant
+    hears = Q(scope=WebhookSubscription.Scope.TENANT, tenant_id=tenant_pk)
+    if status != Tenant.Status.LIVE or not province:
+        province = None
+    if province:
+        hears |= Q(scope=WebhookSubscription.Scope.PROVINCE, province_id=province)
+    owners = (tenant_pk, province)
+    if _has_subscribers.get(owners) is False:
+        return 0
+    if _has_subscribers.get(owners) is None:
+        any_live = WebhookSubscription.objects.filter(hears, revoked_at__isnull=True).exists()
+        _has_subscribers.set(owners, any_live)
+        if not any_live:
+            return 0
     subscriptions = list(
         WebhookSubscription.objects.filter(hears, revoked_at__isnull=True,
                                            event_types__contains=[event]).values_list("pk",

@@ -3,6 +3,7 @@ locking a row or answering 404."""
 
 from __future__ import annotations
 
+import copy
 import math
 from datetime import datetime
 from typing import Any, TypeVar
@@ -10,13 +11,23 @@ from typing import Any, TypeVar
 from django.db import connection
 from django.db.models import Model, QuerySet
 from django.db.models.expressions import DatabaseDefault
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.localcache import TtlCache
 from core.rules import InvalidPhoneNumber, normalize_phone
 from incidents.errors import OperationError
-from incidents.models import Agency, Dispatch, Incident, IncidentStatus, TimelineEntry
+from incidents.models import (
+    Agency,
+    Category,
+    Dispatch,
+    Incident,
+    IncidentSettings,
+    IncidentStatus,
+    TimelineEntry,
+)
 from integration.services import province_event_publish
 from tenants.db import current_schema
 from webhooks.services import webhook_event_publish
@@ -34,6 +45,54 @@ def lock_or_404(query: type[M] | QuerySet[M], pk: object, what: str) -> M:
     if row is None:
         raise OperationError(f"No such {what}.", status=404)
     return row
+
+
+# What every incident created reads and a Pemda admin changes a few times a year, kept
+# in the process per schema (core.localcache): the Pemda's settings row and its
+# active categories. A save or delete in this process forgets them at once; another
+# process sees the change within LOCAL_CACHE_SECONDS.
+_settings: TtlCache[str, IncidentSettings] = TtlCache()
+_categories: TtlCache[str, tuple[dict[str, Category], dict[int, Category]]] = TtlCache()
+
+
+def _forget_settings(**_kwargs: object) -> None:
+    _settings.clear()
+
+
+def _forget_categories(**_kwargs: object) -> None:
+    _categories.clear()
+
+
+for _signal in (post_save, post_delete):
+    _signal.connect(_forget_settings, sender=IncidentSettings,
+                    dispatch_uid=f"incident-settings-cache-{id(_signal)}")
+    _signal.connect(_forget_categories, sender=Category,
+                    dispatch_uid=f"incident-categories-cache-{id(_signal)}")
+
+
+def incident_settings() -> IncidentSettings:
+    """The Pemda's settings (IncidentSettings.load()), from the process cache; a copy,
+    so a caller that changes it changes nothing another request sees."""
+    schema = current_schema()
+    cfg = _settings.get(schema)
+    if cfg is None:
+        cfg = IncidentSettings.load()
+        _settings.set(schema, cfg)
+    return copy.copy(cfg)
+
+
+def active_category(raw: str) -> Category | None:
+    """The active category with this code, or this primary key when `raw` is digits
+    (as the incident form sends either), from the process cache of the Pemda's
+    active categories."""
+    schema = current_schema()
+    known = _categories.get(schema)
+    if known is None:
+        active = list(Category.objects.filter(active=True))
+        known = ({c.code: c for c in active}, {c.pk: c for c in active})
+        _categories.set(schema, known)
+    category = known[1].get(int(raw)) if raw.isdigit() else known[0].get(raw)
+    return copy.copy(category) if category is not None else None
 
 
 def insert_columns(

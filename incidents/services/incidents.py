@@ -23,14 +23,15 @@ from incidents.models import (
     Category,
     DispatchStatus,
     Incident,
-    IncidentSettings,
     IncidentStatus,
     Priority,
     TimelineEntry,
 )
 from incidents.selectors import incident_duplicates
 from incidents.services.common import (
+    active_category,
     actor_label,
+    incident_settings,
     insert_columns,
     lock_incident_not_closed,
     lock_or_404,
@@ -77,12 +78,7 @@ def incident_validate(data: IncidentInput) -> CleanIncident:
     raw_category = str(data.category or "").strip()
     if not raw_category:
         raise OperationError(_("Choose a category."), field="category")
-    query = Category.objects.filter(active=True)
-    category = (
-        query.filter(pk=int(raw_category)).first()
-        if raw_category.isdigit()
-        else query.filter(code=raw_category).first()
-    )
+    category = active_category(raw_category)
     if category is None:
         raise OperationError(
             _("Unknown category %(code)r.") % {"code": raw_category}, field="category"
@@ -167,7 +163,7 @@ def incident_create(
     existing = Incident.objects.filter(idempotency_key=clean.idempotency_key).first()
     if existing is not None:
         return IncidentCreated(existing, False)
-    cfg = IncidentSettings.load()
+    cfg = incident_settings()
     if not force:
         candidates = incident_duplicates(
             category=clean.category,

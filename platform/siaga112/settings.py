@@ -134,6 +134,9 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
+    # /api/pbx/: a short chain of its own (tenant, security headers, throttle, view),
+    # none of the browser middlewares below (siaga112.pbx_path).
+    "siaga112.pbx_path.PbxLeanMiddleware",
     # A console poll whose fragment has not changed: 304 from Redis before any database
     # work (incidents.views.live); everything else passes straight through.
     "incidents.views.live.EarlyNotModifiedMiddleware",

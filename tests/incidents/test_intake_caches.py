@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -118,6 +119,27 @@ def test_a_new_ringing_call_is_one_statement(tenant_a, client_for):
         assert PbxEvent.objects.filter(call__external_id=call_id).count() == 1
 
 
+def test_a_pbx_answer_skips_the_browser_middlewares_and_keeps_the_api_headers(tenant_a,
+                                                                            client_for):
+    c = client_for(tenant_a)
+    r = pbx_post(c, "/api/pbx/events/", {"event": "ringing", "call_id": f"h-{uuid.uuid4().hex}",
+                                         "caller": "081260004000"})
+    assert r.status_code == 200, r.content
+    assert r["X-Content-Type-Options"] == "nosniff" and r["X-Frame-Options"] == "DENY"
+    assert r["Referrer-Policy"] == "same-origin"
+    assert int(r["Content-Length"]) == len(r.content)
+    # No session, no CSRF cookie, no language negotiation ran for it.
+    assert not r.cookies and "Cookie" not in r.get("Vary", "")
+    assert not r.has_header("Content-Language")
+    # A refusal is still the one JSON shape.
+    bad = pbx_post(c, "/api/pbx/events/", {"event": "rang", "call_id": "h-1"})
+    assert bad.status_code == 400
+    assert bad.json() == {"error": bad.json()["error"], "code": "invalid", "status": 400,
+                          "field": "event"}
+    # A browser's request still goes through the whole chain.
+    assert c.get("/accounts/login/").has_header("Content-Language")
+
+
 def test_an_incident_over_the_api_is_one_insert_and_idempotent(tenant_a, as_user):
     from incidents.models import Incident, TimelineEntry
 
@@ -132,11 +154,12 @@ def test_an_incident_over_the_api_is_one_insert_and_idempotent(tenant_a, as_user
         r = post_json(c, "/incidents/", body)
     assert r.status_code == 201, r.content
     work = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith("SET search_path")]
-    # session, user, BEGIN, category, idempotency key, settings, the one INSERT, COMMIT
-    # (the duplicate check is skipped with force): was 13 with SAVEPOINTs and an UPDATE.
-    # Then what the change tells outside its Pemda, in the same transaction: the
-    # province feed row, and the webhook fan-out's tenant and subscriber lookups.
-    assert len(work) <= 11, "\n".join(q[:150] for q in work)
+    # session, user, BEGIN, idempotency key, the one INSERT, the province feed row,
+    # COMMIT (the duplicate check is skipped with force). Was 13 with SAVEPOINTs and an
+    # UPDATE, then 11: the category, the Pemda's settings and whether the Pemda (or its
+    # province) has webhook subscribers now come from the process cache, the Pemda's
+    # status and province from the request's tenant.
+    assert len(work) <= 7, "\n".join(q[:150] for q in work)
     with schema_context(tenant_a.schema_name):
         incident = Incident.objects.get(idempotency_key=key)
         assert incident.reference == f"INC-{incident.created_at:%y%m%d}-{incident.pk:05d}"
@@ -151,3 +174,89 @@ def test_an_incident_over_the_api_is_one_insert_and_idempotent(tenant_a, as_user
     with schema_context(tenant_a.schema_name):
         assert Incident.objects.filter(idempotency_key=key).count() == 1
         assert TimelineEntry.objects.filter(incident=incident).count() == 1
+
+
+def _incident_body(tag: str, **extra: Any) -> dict[str, Any]:
+    return {"category": "fire", "description": "cache test", "latitude": -7.45,
+            "longitude": 112.7, "idempotency_key": f"{tag}-{uuid.uuid4().hex[:8]}",
+            "force": "1", **extra}
+
+
+def _subscription(tenant, *, signals: bool):
+    from webhooks.models import WebhookSubscription
+
+    sub = WebhookSubscription(scope="tenant", tenant=tenant, name="cache test",
+                              url="https://example.org/hook", secret="s" * 40,
+                              event_types=["incident.created"])
+    if signals:
+        sub.save()
+    else:  # as another server process would: no signal reaches this one
+        WebhookSubscription.objects.bulk_create([sub])
+        sub = WebhookSubscription.objects.get(name="cache test", tenant=tenant)
+    return sub
+
+
+def _deliveries(sub) -> int:
+    from webhooks.models import WebhookDelivery
+
+    return WebhookDelivery.objects.filter(subscription=sub).count()
+
+
+def test_a_pemdas_first_subscriber_hears_the_next_incident_despite_the_cache(tenant_a,
+                                                                             as_user):
+    from .conftest import post_json
+
+    c = as_user(tenant_a, "operator1")
+    # Nobody subscribed: remembered, and the next incident asks nobody.
+    assert post_json(c, "/incidents/", _incident_body("nosub")).status_code == 201
+    with CaptureQueriesContext(connection) as ctx:
+        assert post_json(c, "/incidents/", _incident_body("nosub")).status_code == 201
+    assert not [q for q in ctx.captured_queries if "webhooks_webhooksubscription" in q["sql"]]
+    sub = _subscription(tenant_a, signals=True)
+    assert post_json(c, "/incidents/", _incident_body("sub")).status_code == 201
+    assert _deliveries(sub) == 1
+    # Revoked: heard no more, at once.
+    sub.revoked_at = sub.created_at
+    sub.save()
+    assert post_json(c, "/incidents/", _incident_body("revoked")).status_code == 201
+    assert _deliveries(sub) == 1
+
+
+def test_a_subscriber_added_by_another_process_hears_within_the_ttl(tenant_a, as_user,
+                                                                    short_ttl):
+    from .conftest import post_json
+
+    c = as_user(tenant_a, "operator1")
+    assert post_json(c, "/incidents/", _incident_body("nosub")).status_code == 201
+    sub = _subscription(tenant_a, signals=False)
+    time.sleep(0.6)
+    assert post_json(c, "/incidents/", _incident_body("later")).status_code == 201
+    assert _deliveries(sub) == 1
+
+
+def test_a_category_or_setting_changed_here_counts_at_once_despite_the_cache(tenant_a,
+                                                                             as_user):
+    from incidents.models import Category, Incident, IncidentSettings
+
+    from .conftest import post_json
+
+    c = as_user(tenant_a, "operator1")
+    assert post_json(c, "/incidents/", _incident_body("warm")).status_code == 201
+    with schema_context(tenant_a.schema_name):
+        fire = Category.objects.get(code="fire")
+        fire.active = False
+        fire.save()
+        before = Incident.objects.count()
+    refused = post_json(c, "/incidents/", _incident_body("inactive"))
+    assert refused.status_code == 400 and refused.json()["field"] == "category"
+    with schema_context(tenant_a.schema_name):
+        assert Incident.objects.count() == before
+        fire.active = True
+        fire.save()
+        cfg = IncidentSettings.load()
+        cfg.area_min_lat, cfg.area_max_lat, cfg.area_min_lng, cfg.area_max_lng = 0, 1, 100, 101
+        cfg.save()
+    r = post_json(c, "/incidents/", _incident_body("area"))
+    assert r.status_code == 201, r.content
+    with schema_context(tenant_a.schema_name):
+        assert Incident.objects.get(pk=r.json()["id"]).outside_area is True

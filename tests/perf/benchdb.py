@@ -16,6 +16,10 @@ def bench_database(name: str, *, keep: bool = False, reuse: bool = False) -> Ite
     import psycopg
     from siaga112 import embedded
 
+    # Sessions benchmarking side by side on one server each name theirs
+    # (BENCH_DATABASE_SUFFIX=_alice): the database is dropped WITH (FORCE) first.
+    name += os.environ.get("BENCH_DATABASE_SUFFIX", "")
+
     admin_url = os.environ.get("DATABASE_URL") or (
         "postgresql://postgres@127.0.0.1:5432/postgres"
         if embedded.tcp_answers("127.0.0.1", 5432)
