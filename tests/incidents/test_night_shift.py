@@ -112,6 +112,10 @@ class Screen:
             # Nothing cut off at the right edge (a table wider than its column).
             wide = page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
             assert wide <= 0, (step, width, wide)
+            # The language switch keeps room for "ID"/"EN" in a crowded navbar.
+            switch = page.eval_on_selector("select[name=language]",
+                                           "s => s.getBoundingClientRect().width")
+            assert switch >= 60, (step, width, switch)
             page.screenshot(path=str(self.shots / f"nightshift-{step}-{self.lang}-{width}.png"))
         page.set_viewport_size({"width": 1440, "height": 900})
         return text
