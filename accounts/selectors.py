@@ -1,6 +1,8 @@
+import datetime as dt
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -20,6 +22,20 @@ def staff_visible_to(user: User) -> QuerySet[User]:
 def staff_all() -> QuerySet[User]:
     """Every user of this Pemda, for the admin's staff page."""
     return User.objects.order_by("role", "username")
+
+
+def locked_out_usernames() -> set[str]:
+    """This Pemda's usernames the login refuses now (axes: too many failures within
+    the cool-off), for the admin's "locked" badge and unlock button."""
+    from axes.models import AccessAttempt
+    from django.conf import settings
+
+    since = timezone.now() - dt.timedelta(hours=float(settings.AXES_COOLOFF_TIME))
+    return set(
+        AccessAttempt.objects.filter(
+            failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=since
+        ).values_list("username", flat=True)
+    )
 
 
 def tenant_role_choices() -> list[tuple[str, Any]]:

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import TENANT_ROLES, User
-from audit.services import tracking
+from audit.services import record, tracking
 from core.errors import Conflict, Invalid, NotFound
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def staff_save(
     else:
         found = User.objects.select_for_update().filter(pk=user_id).first()
         if found is None:
-            raise NotFound("No such user.")
+            raise NotFound(_("No such user."))
         user = found
         if user.pk == actor.pk and (role != user.role or not active):
             raise Conflict(
@@ -123,3 +123,20 @@ def staff_save(
             attachment.attach(user, role, (attached or {}).get(attachment.field))
     logger.info("staff.saved", extra={"user": user.pk, "role": role, "by": actor.pk})
     return user
+
+
+@transaction.atomic
+def staff_unlock(*, actor: User, user_id: int) -> int:
+    """Lift a colleague's login lockout (too many wrong passwords) before its
+    cool-off ends: the admin who knows it was them, not an attack. Returns how
+    many recorded attempts were cleared."""
+    from axes.utils import reset
+
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise NotFound(_("No such user."))
+    cleared = reset(username=user.username)
+    if cleared:
+        record(actor=actor, action="staff.unlocked", target=user)
+    logger.info("staff.unlocked", extra={"user": user.pk, "by": actor.pk, "cleared": cleared})
+    return int(cleared)

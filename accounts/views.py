@@ -70,6 +70,10 @@ def manage_users(request: HttpRequest) -> HttpResponse:
     attachments = services.staff_attachments()
     if request.method == "POST":
         data = post_data(request)
+        if data.get("unlock") and optional_id(data.get("user_id")) is not None:
+            services.staff_unlock(actor=cast(User, request.user),
+                                  user_id=cast(int, optional_id(data.get("user_id"))))
+            return done(request, reverse("manage_users"))
         services.staff_save(
             actor=cast(User, request.user),
             user_id=optional_id(data.get("user_id")),
@@ -92,7 +96,8 @@ def manage_users(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/manage/users.html",
-        {"users": rows, "roles": selectors.tenant_role_choices(), "columns": columns},
+        {"users": rows, "roles": selectors.tenant_role_choices(), "columns": columns,
+         "locked": selectors.locked_out_usernames()},
     )
 
 

@@ -34,6 +34,7 @@ TENANT_ACTIONS: dict[str, Promise] = {
     "staff.created": _("User created"),
     "staff.updated": _("User changed"),
     "staff.role_changed": _("User's role changed"),
+    "staff.unlocked": _("User's login unlocked"),
     "agency.created": _("Agency created"),
     "agency.updated": _("Agency changed"),
     "category.updated": _("Category changed"),

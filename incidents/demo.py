@@ -107,6 +107,11 @@ def seed_tenant_demo(tenant: Tenant) -> None:
         # Demo responders (created with the other demo users) join their agency.
         for username, agency_code in (("damkar", "damkar"), ("psc119", "psc119")):
             agency = Agency.objects.filter(code=agency_code).first()
+            if agency is not None and not agency.phone:
+                # The national short numbers, and a plausible local channel.
+                Agency.objects.filter(pk=agency.pk).update(
+                    phone="113" if agency_code == "damkar" else "119",
+                    radio_channel="Kanal 3 (VHF)" if agency_code == "damkar" else "Kanal 5 (VHF)")
             responder = User.objects.filter(username=username).first()
             if agency is not None and responder is not None:
                 AgencyMember.objects.get_or_create(user=responder, defaults={"agency": agency})

@@ -119,6 +119,10 @@ class Agency(models.Model):
     name = models.CharField(max_length=160)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
     email = models.EmailField(blank=True)
+    # How the call center reaches the OPD when the screen is not enough (no
+    # acknowledgement, a unit on the road): its duty phone and its radio channel.
+    phone = models.CharField(max_length=40, blank=True)
+    radio_channel = models.CharField(max_length=60, blank=True)
     webhook_url = models.URLField(blank=True)
     webhook_secret = models.CharField(max_length=128, blank=True)
     active = models.BooleanField(default=True)

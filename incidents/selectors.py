@@ -525,7 +525,13 @@ def category_rows() -> list[dict[str, Any]]:
     rules: dict[int, list[str]] = {}
     for rule in RoutingRule.objects.select_related("agency").order_by("order"):
         rules.setdefault(rule.category_id, []).append(rule.agency.code)
-    return [{"category": c, "agency_codes": rules.get(c.pk, [])} for c in Category.objects.all()]
+    rows = []
+    for c in Category.objects.all():
+        codes = rules.get(c.pk, [])
+        # The picker's places: the current agencies, then empty ones (at least three).
+        slots = codes + [""] * (max(3, len(codes) + 1) - len(codes))
+        rows.append({"category": c, "agency_codes": codes, "slots": slots})
+    return rows
 
 
 def pbx_credentials() -> QuerySet[PbxCredential]:

@@ -14,6 +14,7 @@ from django.db.models.expressions import DatabaseDefault
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from core.localcache import TtlCache
@@ -35,15 +36,29 @@ from webhooks.services import webhook_event_publish
 M = TypeVar("M", bound=Model)
 
 
+# What a 404 says, per kind of row, whole sentences so that a translator sees them
+# (an f-string "No such {what}." reached people in English only).
+_NO_SUCH = {
+    "incident": gettext_lazy("No such incident."),
+    "dispatch": gettext_lazy("No such dispatch."),
+    "call": gettext_lazy("No such call."),
+    "category": gettext_lazy("No such category."),
+    "block": gettext_lazy("No such number block."),
+    "handover note": gettext_lazy("No such handover note."),
+    "PBX credential": gettext_lazy("No such PBX key."),
+}
+
+
 def lock_or_404(query: type[M] | QuerySet[M], pk: object, what: str) -> M:
     """The row, locked (SELECT ... FOR UPDATE) until the transaction ends; an
-    OperationError 404 ("No such <what>.") when there is none."""
+    OperationError 404 ("No such <what>.", in the request's language) when there
+    is none. `what` is a key of _NO_SUCH."""
     rows = query._default_manager.all() if isinstance(query, type) else query
     # of=("self",): a select_related join (the category, the agency) must not lock
     # those rows too, or every change to any fire incident would wait for the others.
     row = rows.select_for_update(of=("self",)).filter(pk=pk).first()
     if row is None:
-        raise OperationError(f"No such {what}.", status=404)
+        raise OperationError(str(_NO_SUCH.get(what, gettext_lazy("Not found."))), status=404)
     return row
 
 

@@ -114,7 +114,7 @@ def incident_validate(data: IncidentInput) -> CleanIncident:
     if data.call_id is not None:
         call = Call.objects.filter(pk=data.call_id).first()
         if call is None:
-            raise OperationError("No such call.", field="call")
+            raise OperationError(_("No such call."), field="call")
     caller = normalize_phone_field(data.caller, "caller") if (data.caller or "").strip() else ""
     if call is not None and not caller:
         caller = call.caller

@@ -81,7 +81,7 @@ def referral_incident_accept(*, referral_id: int, actor: User, is_test: bool) ->
     schema = current_schema()
     referral = inbox_for(schema).filter(pk=referral_id).first()
     if referral is None:
-        raise OperationError("No such referral for this Pemda.", status=404)
+        raise OperationError(_("No such referral for this Pemda."), status=404)
     if referral.target_incident_id is not None:
         raise OperationError(_("This referral was already accepted."), status=409)
     payload: dict[str, Any] = dict(referral.payload or {})

@@ -5,6 +5,7 @@ themselves are accounts.services."""
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from typing import Any
 
@@ -32,7 +33,12 @@ logger = logging.getLogger(__name__)
 
 # What the audit trail keeps of a category and of an agency (changed fields only).
 CATEGORY_AUDITED = ("name", "priority", "ack_target_minutes", "arrive_target_minutes", "active")
-AGENCY_AUDITED = ("code", "name", "kind", "email", "webhook_url", "webhook_secret", "active")
+AGENCY_AUDITED = (
+    "code", "name", "kind", "email", "phone", "radio_channel", "webhook_url", "webhook_secret",
+    "active",
+)  # fmt: skip
+# A duty phone as people write it: digits, spaces, "+", "-", parentheses ("(0627) 21112", "113").
+_PHONE = re.compile(r"^\+?[0-9(][0-9 ()\-]{1,38}$")
 
 
 @transaction.atomic
@@ -87,7 +93,10 @@ def agency_save(
     webhook_url: str,
     webhook_secret: str | None,
     active: bool,
+    phone: str | None = None,
+    radio_channel: str | None = None,
 ) -> Agency:
+    """phone and radio_channel: None keeps what the agency has."""
     # Locked: the audit row's "before" is the state this write replaced.
     agency = (
         Agency()
@@ -95,7 +104,7 @@ def agency_save(
         else Agency.objects.select_for_update().filter(pk=agency_id).first()
     )
     if agency is None:
-        raise OperationError("No such agency.", status=404)
+        raise OperationError(_("No such agency."), status=404)
     if agency_id is None:
         code = code.strip().lower()
         if not code or not code.replace("_", "").replace("-", "").isalnum():
@@ -117,6 +126,12 @@ def agency_save(
             URLValidator(schemes=["https", "http"])(webhook_url.strip())
     except ValidationError:
         raise OperationError("The webhook URL is not a valid URL.", field="webhook_url") from None
+    if phone is not None and phone.strip() and not _PHONE.match(phone.strip()):
+        raise OperationError(
+            _("Phone: digits, spaces, '+', '-' and parentheses, e.g. (0627) 21112."),
+            field="phone")
+    if radio_channel is not None and len(radio_channel.strip()) > 60:
+        raise OperationError(_("Radio channel: at most 60 characters."), field="radio_channel")
     # webhook_secret is in the image so a new secret shows as changed; audit
     # stores it masked, never its value.
     with tracking(actor=actor, action="agency.updated", created_action="agency.created",
@@ -124,6 +139,10 @@ def agency_save(
         agency.name = name.strip()[:160]
         agency.kind = kind
         agency.email = email.strip()
+        if phone is not None:
+            agency.phone = " ".join(phone.split())
+        if radio_channel is not None:
+            agency.radio_channel = " ".join(radio_channel.split())
         agency.webhook_url = webhook_url.strip()
         if webhook_secret is not None:
             agency.webhook_secret = webhook_secret
@@ -148,7 +167,7 @@ def routing_rules_set(
     # Locked, so two admins' changes queue and each audit row's "before" is true.
     category = Category.objects.select_for_update().filter(pk=category_id).first()
     if category is None:
-        raise OperationError("No such category.", status=404)
+        raise OperationError(_("No such category."), status=404)
     if agency_codes:
         by_code = dict(Agency.objects.filter(code__in=agency_codes).values_list("code", "pk"))
         unknown = [c for c in agency_codes if c not in by_code]

@@ -86,6 +86,19 @@ def call_type_label(code: str) -> str:
         return str(code)
 
 
+# How the handset found its AML position (incidents.aml's sources), as a call-taker reads it.
+_AML_SOURCES = {
+    "gnss": _("satellite (GNSS)"),
+    "wifi": _("Wi-Fi"),
+    "cell": _("mobile network cell"),
+}
+
+
+@register.filter
+def aml_source_label(source: str) -> str:
+    return str(_AML_SOURCES.get(source, _("source unknown")))
+
+
 @register.filter
 def kind_label(kind: str) -> str:
     return str(_KINDS.get(kind, kind))

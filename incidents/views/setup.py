@@ -29,6 +29,8 @@ def manage_agencies(request: HttpRequest) -> HttpResponse:
             name=str(data.get("name", "")),
             kind=str(data.get("kind", "other")),
             email=str(data.get("email", "")),
+            phone=str(data.get("phone", "")),
+            radio_channel=str(data.get("radio_channel", "")),
             webhook_url=str(data.get("webhook_url", "")),
             webhook_secret=str(secret) if secret else None,
             active=forms.checked(data, "active", default=True),
@@ -56,7 +58,8 @@ def manage_categories(request: HttpRequest) -> HttpResponse:
                 category_id=category_id,
                 actor=acting_user(request),
                 agency_codes=forms.agency_codes(data),
-                agency_ids=forms.as_list(data.get("agency")),
+                # The picker's places left at "—" are not agencies.
+                agency_ids=[a for a in forms.as_list(data.get("agency")) if str(a).strip()],
             )
         else:
             setup.category_update(

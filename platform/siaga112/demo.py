@@ -173,22 +173,32 @@ def build_plan(regencies: dict[str, Region]) -> dict[str, DemoPlan]:
         plan[code] = DemoPlan(Stage.LAUNCHED, launched_on=day)
     for stage, n in SPREAD.items():
         for _ in range(n):
-            # Some sit well past the 60-day stall line, so the console has work.
-            plan[next(pool)] = DemoPlan(stage, days_in_stage=rng.choice([12, 25, 40, 75, 120, 200]))
+            # Some sit well past the 60-day stall line, so the console has work; each
+            # since its own day (a handful of fixed values made them all stall alike).
+            plan[next(pool)] = DemoPlan(stage, days_in_stage=rng.randint(8, 240))
     return plan
 
 
-def _history(plan: DemoPlan, now: dt.datetime) -> list[tuple[str, str, dt.datetime]]:
-    """(from, to, at) for every stage this Pemda passed, with plausible gaps."""
+# Typical days spent in application … trial before the next stage.
+STAGE_GAP_DAYS = [0, 120, 45, 60, 30, 35]
+
+
+def _history(
+    plan: DemoPlan, now: dt.datetime, seed: str = ""
+) -> list[tuple[str, str, dt.datetime]]:
+    """(from, to, at) for every stage this Pemda passed, with plausible gaps: each
+    Pemda's own, around the typical ones (seeded by its code, so reruns agree), so
+    the national medians are not the round numbers of a generator."""
+    rng = random.Random(f"history-{seed}")
     target = STAGE_ORDER.index(plan.stage)
     if plan.launched_on is not None:
         end = dt.datetime.combine(plan.launched_on, dt.time(3, 0), tzinfo=dt.UTC)
     else:
-        end = now - dt.timedelta(days=plan.days_in_stage)
-    gaps = [0, 120, 45, 60, 30, 35]  # days spent in application … trial before the next
+        end = now - dt.timedelta(days=plan.days_in_stage, hours=rng.uniform(0, 20))
     moments = [end]
     for i in range(target - 1, 0, -1):
-        moments.insert(0, moments[0] - dt.timedelta(days=gaps[i]))
+        days = STAGE_GAP_DAYS[i] * rng.uniform(0.6, 1.5)
+        moments.insert(0, moments[0] - dt.timedelta(days=days))
     return [(STAGE_ORDER[i], STAGE_ORDER[i + 1], moments[i]) for i in range(target)]
 
 
@@ -206,7 +216,7 @@ def _seed_onboarding(plan: dict[str, DemoPlan], regencies: dict[str, Region]) ->
     for code, item in plan.items():
         if code in seeded:
             continue  # already seeded, and maybe moved on in the demo since: keep it
-        history = _history(item, now)
+        history = _history(item, now, seed=code)
         PemdaOnboarding.objects.filter(region_id=code).update(
             stage=item.stage,
             stage_entered_at=history[-1][2] if history else None,

@@ -94,10 +94,14 @@ def test_rework_visit_needs_notes(as_user):
 
 @pytest.mark.django_db
 def test_launch_date_before_the_trial_started(as_user):
+    from zoneinfo import ZoneInfo
+
     from onboarding.selectors import trial_started_at
 
     ob = PemdaOnboarding.objects.get(pk=DAIRI)
-    started = timezone.localdate(trial_started_at(ob))
+    # The day as the page and the check read it: in Dairi's zone (WIB), not in UTC
+    # (a trial started after 17:00 UTC began on the next day in Dairi).
+    started = timezone.localdate(trial_started_at(ob), ZoneInfo("Asia/Jakarta"))
     too_early = (started - dt.timedelta(days=1)).isoformat()
     before = _state(DAIRI)
     response = as_user("nasional").post(f"/pemda/{DAIRI}/launch/", {

@@ -59,10 +59,14 @@ def test_sidoarjo_is_the_87th(as_user):
 @pytest.mark.django_db
 def test_time_in_stage_and_stalled_come_from_the_timeline(as_user):
     medians = {stage: days for stage, _l, days, _n in selectors.median_days_per_stage()}
-    # The demo's seeded histories: 120 days applying, 45 in verification, 60 installing,
-    # 30 in FGD/Bimtek, 35 in trial (platform/siaga112/demo.py _history).
-    assert medians == {"application": 120.0, "verification": 45.0, "installation": 60.0,
-                       "training": 30.0, "trial": 35.0}
+    # The demo's seeded histories: each Pemda 0.6-1.5 times the typical 120 days
+    # applying, 45 in verification, 60 installing, 30 in FGD/Bimtek, 35 in trial
+    # (platform/siaga112/demo.py _history); the median of many lands near the middle.
+    typical = {"application": 120, "verification": 45, "installation": 60, "training": 30,
+               "trial": 35}
+    assert set(medians) == set(typical)
+    for stage, days in typical.items():
+        assert 0.7 * days < medians[stage] < 1.4 * days, (stage, medians[stage])
     stalled = selectors.stalled()
     assert stalled.count() > 0
     assert all(ob.stage not in ("not_started", "launched") for ob in stalled)

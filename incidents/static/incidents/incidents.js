@@ -66,3 +66,24 @@ document.addEventListener("DOMContentLoaded", function () {
     if (/^Alt\+[A-Z0-9]$/.test(k.textContent)) { k.textContent = "Alt+Shift+" + k.textContent.slice(4); }
   });
 });
+/* The referral's Pemda list narrows to the names containing what is typed; the first
+   match is chosen, so Enter refers to it. */
+(function () {
+  var filter = document.getElementById("refer-filter");
+  var select = document.getElementById("refer-to");
+  if (!filter || !select) return;
+  filter.addEventListener("input", function () {
+    var words = filter.value.trim().toLowerCase();
+    var first = null;
+    Array.prototype.forEach.call(select.options, function (option) {
+      var shown = !words || option.textContent.toLowerCase().indexOf(words) !== -1;
+      option.hidden = !shown;
+      option.disabled = !shown;
+      if (shown && !first) { first = option; }
+    });
+    Array.prototype.forEach.call(select.querySelectorAll("optgroup"), function (group) {
+      group.hidden = !group.querySelector("option:not([hidden])");
+    });
+    select.value = first ? first.value : "";
+  });
+})();
