@@ -37,8 +37,8 @@ PATH = "/console/stream/"
 
 
 class EventsServer:
-    def __init__(self, env_extra: dict[str, str], log: Path) -> None:
-        self.port = free_port()
+    def __init__(self, env_extra: dict[str, str], log: Path, port: int = 0) -> None:
+        self.port = port or free_port()
         env = {k: v for k, v in os.environ.items()
                if k not in {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
         env.update({"SIAGA112_DEBUG": "1", "SIAGA112_DEBUG_PAGES": "0",
@@ -175,11 +175,11 @@ def session_of(committed) -> Iterator[Any]:
             Session.objects.filter(session_key=key).delete()
 
 
-def _ring(tenant: Any) -> str:
+def _ring(tenant: Any, last_digits: str = "5432") -> str:
     external = f"stream-{uuid.uuid4().hex[:10]}"
     with schema_context(tenant.schema_name):
         call_services.pbx_event_record(event="ringing", external_id=external,
-                                       caller_raw="+6281298765432", trunk="T",
+                                       caller_raw=f"+628129876{last_digits}", trunk="T",
                                        at=timezone.now(), is_test=True)
     return external
 
@@ -331,3 +331,53 @@ def test_pages_name_their_stream_and_the_csp_allows_only_that_origin(
     assert connect.split()[1:] == ["'self'", f"http://{host}:8113"]
     # The Pemda admin has no console: no stream on its pages.
     assert "stream.js" not in as_user(tenant_a, "admin").get("/manage/users/").content.decode()
+
+
+@pytest.mark.browser
+def test_a_console_in_chromium_follows_the_stream_not_the_poll(
+    browser, live_server_url, dairi, settings, tmp_path, screenshot_dir
+):
+    """Pages from the web server, the stream from the events server on another port
+    (as `make demo`): once the stream is up the calls list stops polling, and a ringing
+    call still shows within a second or two, fetched because of its event."""
+    from siaga112.demo import DEMO_PASSWORD
+
+    web_port = int(live_server_url.rsplit(":", 1)[1])
+    events_port = free_port()
+    settings.SIAGA112 = {**settings.SIAGA112, "EVENTS_PORT": str(events_port),
+                         "PUBLIC_PORT": str(web_port)}
+    server = EventsServer({"SIAGA112_EVENTS_PORT": str(events_port),
+                           "SIAGA112_PUBLIC_PORT": str(web_port)},
+                          tmp_path / "events.log", port=events_port)
+    external = ""
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    try:
+        base = f"http://{host_of(dairi)}:{web_port}"
+        page.goto(f"{base}/accounts/login/")
+        page.fill("#id_username", "operator1")
+        page.fill("#id_password", DEMO_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/console/**")
+        # An open stream keeps the network busy: wait for the mode, not for idleness.
+        page.wait_for_selector("html[data-stream=live]", timeout=20_000)
+        fetched: list[float] = []
+        page.on("request", lambda r: fetched.append(time.monotonic())
+                if "/console/calls/" in r.url else None)
+        time.sleep(3)
+        assert fetched == [], "the calls list still polls while the stream is live"
+        digits = f"{uuid.uuid4().int % 10000:04d}"
+        assert digits not in page.inner_text("#calls")
+        rang_at = time.monotonic()
+        external = _ring(dairi, digits)
+        page.wait_for_function(
+            "n => document.querySelector('#calls').textContent.includes(n)",
+            arg=digits, timeout=5_000)
+        shown_after = time.monotonic() - rang_at
+        assert fetched and fetched[0] >= rang_at
+        assert shown_after < 3, shown_after
+        page.screenshot(path=str(screenshot_dir / "console_stream_live.png"))
+    finally:
+        page.close()
+        server.stop()
+        if external:
+            _purge(dairi, external)
