@@ -62,6 +62,10 @@ class Hub:
 
     def join(self, schema: str) -> asyncio.Queue[tuple[str, int]]:
         queue: asyncio.Queue[tuple[str, int]] = asyncio.Queue(QUEUE_EVENTS)
+        if not self._subscribed.is_set():
+            # Lost since ready(): this stream would miss changes, so it ends at once.
+            queue.put_nowait(_END)
+            return queue
         self._streams.setdefault(schema, set()).add(queue)
         return queue
 

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
+from django.db import connections
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -108,6 +109,10 @@ async def console_stream(request: HttpRequest) -> HttpResponseBase:
     ready = f"event: ready\ndata: {json.dumps({'heartbeat': heartbeat})}\n\n"
 
     async def body() -> Any:
+        # The request's database connection (session, user) would otherwise stay open
+        # for the whole stream: 500 consoles, 500 PostgreSQL connections. Closed in the
+        # request's own thread, once every middleware has answered.
+        await sync_to_async(connections.close_all)()
         yield ready
         async for chunk in stream.events(source, schema, heartbeat=heartbeat,
                                          lifetime=lifetime):

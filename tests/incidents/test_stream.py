@@ -175,6 +175,14 @@ def session_of(committed) -> Iterator[Any]:
             Session.objects.filter(session_key=key).delete()
 
 
+def _backends() -> int:
+    """Connections to this test database other than this process's own."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                       " AND pid <> pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
 def _ring(tenant: Any, last_digits: str = "5432") -> str:
     external = f"stream-{uuid.uuid4().hex[:10]}"
     with schema_context(tenant.schema_name):
@@ -192,6 +200,7 @@ def _purge(tenant: Any, external: str) -> None:
 def test_a_change_reaches_its_pemdas_streams_and_never_another_pemdas(
     events_server, session_of, dairi, sidoarjo
 ):
+    backends_before = _backends()
     dairi_op = Stream(events_server.port, host_of(dairi), session_of(dairi, "operator1"))
     # A supervisor (two factors, passed) and a responder follow the stream too.
     dairi_sup = Stream(events_server.port, host_of(dairi), session_of(dairi, "supervisor"))
@@ -203,6 +212,9 @@ def test_a_change_reaches_its_pemdas_streams_and_never_another_pemdas(
             assert str(stream.header("Cache-Control")).find("no-cache") >= 0
             first = stream.events(2)
             assert first and first[0][0] == "ready", first
+        # An open stream holds no PostgreSQL connection (its request's is closed).
+        time.sleep(0.5)
+        assert _backends() <= backends_before, "open streams keep database connections"
         external = _ring(dairi)
         for stream in (dairi_op, dairi_sup):
             changes = [e for e in stream.events(3) if e[0] == "change"]
