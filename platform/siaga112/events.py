@@ -11,8 +11,10 @@ the Host, session, second factor). A proxy routes the path here (infra/nginx.con
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.asgi import get_asgi_application
@@ -24,6 +26,21 @@ django_application = get_asgi_application()
 STREAM_PATHS = frozenset({"/console/stream/"})
 
 Scope = dict[str, Any]
+
+# Streams opened at once (consoles reconnecting after a restart) each go through the
+# middleware in a thread of their own with a database connection of its own: this many
+# at a time, the others wait their turn, so PostgreSQL's connection limit is not the
+# limit of how many consoles can reconnect together.
+HANDSHAKES = int(os.environ.get("SIAGA112_EVENTS_HANDSHAKES", "8"))
+_gates: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+
+def _gate() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    gate = _gates.get(loop)
+    if gate is None:
+        gate = _gates[loop] = asyncio.Semaphore(HANDSHAKES)
+    return gate
 
 
 async def _lifespan(receive: Any, send: Any) -> None:
@@ -55,4 +72,21 @@ async def application(scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             await _not_here(send)
         return
-    await django_application(scope, receive, send)
+    gate = _gate()
+    await gate.acquire()
+    held = True
+
+    async def send_and_release(message: Mapping[str, Any]) -> None:
+        nonlocal held
+        await send(message)
+        # The first body part: the refusal, or the stream's first event, sent after
+        # the request closed its database connection (incidents.views.stream).
+        if held and message["type"] == "http.response.body":
+            held = False
+            gate.release()
+
+    try:
+        await django_application(scope, receive, send_and_release)
+    finally:
+        if held:
+            gate.release()
