@@ -52,7 +52,8 @@ _READ_SEQUENCES = (
 _BUMP = """
 if redis.call('exists', KEYS[1]) == 0 then redis.call('set', KEYS[1], ARGV[1]) end
 local value = redis.call('incr', KEYS[1])
-redis.call('publish', KEYS[2], ARGV[2] .. ' ' .. value)
+-- %.0f: Lua would write a counter seeded from the clock as 1.79e+15.
+redis.call('publish', KEYS[2], ARGV[2] .. ' ' .. string.format('%.0f', value))
 return value
 """
 # After a failure, Redis is not asked again for this long (per process): a poll must
