@@ -50,10 +50,15 @@ _READ_SEQUENCES = (
 )
 
 # A missing key (Redis restarted empty) starts from the clock, never from 1, so a
-# value a console was served before the restart is not handed out again.
+# value a console was served before the restart is not handed out again. The new value
+# is published on the Pemda's channel in the same call (the pushed consoles,
+# incidents.stream): "<kind> <counter>", nothing a console is not allowed to know.
 _BUMP = """
 if redis.call('exists', KEYS[1]) == 0 then redis.call('set', KEYS[1], ARGV[1]) end
-return redis.call('incr', KEYS[1])
+local value = redis.call('incr', KEYS[1])
+-- %.0f: Lua would write a counter seeded from the clock as 1.79e+15.
+redis.call('publish', KEYS[2], ARGV[2] .. ' ' .. string.format('%.0f', value))
+return value
 """
 # After a failure, Redis is not asked again for this long (per process): a poll must
 # not wait for a connect timeout while Redis is away.
@@ -88,6 +93,15 @@ def _key(schema: str, kind: str) -> str:
     return f"siaga112:live:{schema}:{kind}"
 
 
+# One channel per Pemda schema; the events server subscribes to the pattern once per
+# process (incidents.stream).
+CHANNEL_PREFIX = "siaga112:live:events:"
+
+
+def channel(schema: str) -> str:
+    return CHANNEL_PREFIX + schema
+
+
 def _seed() -> int:
     return time.time_ns() // 1000
 
@@ -103,11 +117,12 @@ def _send(client: redis.Redis, pairs: list[tuple[str, str]]) -> None:
         # The usual case (one PBX event, one kind): one EVALSHA, one round trip; a
         # pipeline would first ask SCRIPT EXISTS.
         (schema, kind), = pairs
-        script(keys=[_key(schema, kind)], args=[_seed()])
+        script(keys=[_key(schema, kind), channel(schema)], args=[_seed(), kind])
         return
     pipe = client.pipeline(transaction=False)
     for schema, kind in pairs:
-        script(keys=[_key(schema, kind)], args=[_seed()], client=pipe)
+        script(keys=[_key(schema, kind), channel(schema)], args=[_seed(), kind],
+               client=pipe)
     pipe.execute()
 
 

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from incidents import api
-from incidents.views import calls, consoles, dispatching, eido, incidents, referring, setup
+from incidents.views import calls, consoles, dispatching, eido, incidents, referring, setup, stream
 
 urlpatterns = [
     path("", consoles.console_home, name="home"),
@@ -10,6 +10,8 @@ urlpatterns = [
     path("console/ringing/", consoles.ringing_alert, name="ringing_alert"),
     path("console/presence/", consoles.presence_update, name="presence_update"),
     path("console/incidents/", consoles.console_incidents, name="console_incidents"),
+    # Served by the events server (siaga112.events); gunicorn answers it "unavailable".
+    path("console/stream/", stream.console_stream, name="console_stream"),
     path("console/map.json", consoles.map_json, name="map_json"),
     path("calls/<int:call_id>/answer/", calls.call_answer, name="call_answer"),
     path("calls/<int:call_id>/classify/", calls.call_classify, name="call_classify"),

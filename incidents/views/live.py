@@ -55,6 +55,8 @@ BUCKET_SECONDS = 300
 # How long the early path may answer for a session without the login and role checks
 # (a role, agency or deactivation takes at most this long to reach it).
 SCOPE_SECONDS = 60
+# Seconds until the clock alone changes the fragment (see _hint_refresh).
+REFRESH_HEADER = "Siaga-Refresh-In"
 
 
 def _bucket(schema: str, uid: int, now: float) -> int:
@@ -98,6 +100,17 @@ def _not_modified(tag: str) -> HttpResponse:
     response = HttpResponseNotModified()
     response["ETag"] = tag
     add_never_cache_headers(response)
+    return response
+
+
+def _hint_refresh(response: HttpResponse,
+                  clocked: tuple[str, float | None] | list[Any] | None) -> HttpResponse:
+    """Tell the page when the clock alone will change this fragment: a page on the pushed
+    stream (stream.js) skips its polls and would otherwise learn of a ringing call's offer
+    window ending only at its next safety poll, up to 30 s late."""
+    until = clocked[1] if clocked is not None else None
+    if until is not None:
+        response[REFRESH_HEADER] = f"{max(0.0, float(until) - time.time()):.1f}"
     return response
 
 
@@ -157,6 +170,7 @@ def conditional(kinds: Iterable[str], *, extra: Extra | None = None,
                 response["ETag"] = tag
             if versions.startswith("r"):  # the early path reads Redis counters only
                 _remember(request, scope, kinds, clocked, heartbeat)
+            _hint_refresh(response, clocked)
             return response
 
         return wrapper
@@ -188,5 +202,5 @@ class EarlyNotModifiedMiddleware:
                         versions = f"{versions}|{clocked[0]}"
                     tag = _etag(request, scope, versions)
                     if _matches(header, tag):
-                        return _not_modified(tag)
+                        return _hint_refresh(_not_modified(tag), clocked)
         return self.get_response(request)

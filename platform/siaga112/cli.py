@@ -134,6 +134,15 @@ def web_command(port: int, host: str = "0.0.0.0") -> list[str]:  # noqa: S104 - 
     return [*command, "--bind", f"{host}:{port}", "siaga112.wsgi:application"]
 
 
+def events_command(port: int, host: str = "0.0.0.0") -> list[str]:  # noqa: S104 - a demo on a LAN
+    """The events server (pushed consoles, siaga112.events) beside gunicorn: uvicorn,
+    one process. In the demo the browser reaches it on its own port (CORS for the
+    page's origin, settings SIAGA112["EVENTS_PORT"]); in production a proxy routes
+    /console/stream/ to it (infra/nginx.conf)."""
+    return [sys.executable, "-m", "uvicorn", "siaga112.events:application", "--host", host,
+            "--port", str(port), "--log-level", "warning", "--no-access-log"]
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -192,11 +201,17 @@ def _demo(argv: list[str]) -> None:
     sys.stdout.write(summary.describe() + "\n")
 
     env = dict(os.environ)
+    # Pages on `port`, their event stream on the next one (CORS and CSP for exactly
+    # the page's origin: incidents.views.stream).
+    events_port = port + 1
+    env.setdefault("SIAGA112_PUBLIC_PORT", str(port))
+    env.setdefault("SIAGA112_EVENTS_PORT", str(events_port))
     python = sys.executable
     var_dir = Path(settings.VAR_DIR)
     var_dir.mkdir(parents=True, exist_ok=True)
     commands = {
         "web": web_command(port),
+        "events": events_command(events_port),
         "worker": [python, "-m", "celery", "-A", "siaga112", "worker", "--loglevel=INFO",
                    "--concurrency=2", "-n", f"demo-{os.getpid()}@%h"],
         "beat": [python, "-m", "celery", "-A", "siaga112", "beat", "--loglevel=INFO",
@@ -216,6 +231,8 @@ def _demo(argv: list[str]) -> None:
             sys.stdout.write("\nSiaga112 demo is running:\n")
             for line in _urls(port):
                 sys.stdout.write(f"  {line}\n")
+            sys.stdout.write(f"  (live consoles pushed from port {events_port}; they poll "
+                             "when it is away)\n")
             sys.stdout.write(f"Demo logins: {var_dir / 'demo-credentials.json'}\n")
             sys.stdout.write("Ctrl-C stops everything.\n")
             sys.stdout.flush()
@@ -234,8 +251,8 @@ def _demo(argv: list[str]) -> None:
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
-        sys.stdout.write("siaga112 demo: stopped web, worker and beat.\n")
-    _fail(f"{failed}; stopped everything (is port {port} already in use?)")
+        sys.stdout.write("siaga112 demo: stopped web, events, worker and beat.\n")
+    _fail(f"{failed}; stopped everything (is port {port} or {events_port} already in use?)")
 
 if __name__ == "__main__":
     main()

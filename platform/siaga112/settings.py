@@ -143,6 +143,8 @@ MIDDLEWARE = [
     "siaga112.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Where the consoles' event stream is (same origin, or the events server's port).
+    "incidents.views.stream.StreamUrlMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "siaga112.throttle.ThrottleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -442,6 +444,13 @@ SIAGA112 = {
     # Told to API clients in `Retry-After` when PostgreSQL or Redis is briefly away.
     "RETRY_AFTER_SECONDS": int(os.environ.get("SIAGA112_RETRY_AFTER_SECONDS", "5")),
     "PUBLIC_PORT": os.environ.get("SIAGA112_PUBLIC_PORT", "8000" if DEVELOPMENT else ""),
+    # The events server (pushed consoles, siaga112.events): empty when a proxy routes
+    # /console/stream/ to it on the pages' own origin (infra/nginx.conf); else the port
+    # browsers reach it on, beside the pages' (`make demo`), with CORS for the page's
+    # exact origin (scheme, host, PUBLIC_PORT).
+    "EVENTS_PORT": os.environ.get("SIAGA112_EVENTS_PORT", ""),
+    # A comment on every idle stream this often, so proxies (nginx: 60 s) keep it open.
+    "EVENTS_HEARTBEAT_SECONDS": float(os.environ.get("SIAGA112_EVENTS_HEARTBEAT_SECONDS", "20")),
     # How long a server process may use its own copy of a host's tenant or a PBX key
     # (core.localcache): the longest a removed domain or a revoked key keeps working
     # in another process. The process that made the change forgets it at once.

@@ -131,8 +131,11 @@ def test_the_304_does_not_hide_a_call_whose_offer_window_ends(tenant_a, as_user,
     busy = as_user(tenant_a, "operator2")
     first = _alert(busy)
     assert first.status_code == 200 and _count(first) == 0
+    # A page on the pushed stream skips its polls: it is told when to look again.
+    assert 0.5 < float(first["Siaga-Refresh-In"]) <= 1.5
     again = _alert(busy, first["ETag"])
     assert again.status_code == 304  # same counters, same clock token, before the window
+    assert 0.0 < float(again["Siaga-Refresh-In"]) <= 1.5
     time.sleep(1.7)
     late = _alert(busy, first["ETag"])
     assert late.status_code == 200, "the window ended: the call must show"

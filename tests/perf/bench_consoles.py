@@ -14,7 +14,12 @@ the ETag of what it shows, as incidents.js does. Prints, asserts nothing about t
    full-fragment polling (no ETag: what every console did before);
 3. flood: FLOOD ringing events into one Pemda through the PBX API (16 connections),
    the records counted afterwards, and the operator's console page and calls fragment
-   (size, p50/p95) while the flood runs and after it.
+   (size, p50/p95) while the flood runs and after it;
+4. stream mode (pushed consoles): the events server (uvicorn, siaga112.events, one
+   process) beside gunicorn; every console holds its event stream open and, on each
+   `change` event, fetches /console/calls/ with its ETag from gunicorn, as
+   incidents/stream.js does. Idle: CPU of the events server per connected console and
+   its memory (RSS); then the change latency as in 2.
 
     .venv/bin/python -m tests.perf.bench_consoles [TENANTS CONSOLES FLOOD]
 """
@@ -189,6 +194,148 @@ async def poll(index: int, console: Console, port: int, stats: Stats, stop: asyn
         next_at += POLL_SECONDS
         await asyncio.sleep(max(0.0, next_at - time.monotonic()))
     conn.close()
+
+
+async def follow(index: int, console: Console, port: int, events_port: int, stats: Stats,
+                 stop: asyncio.Event, opened: list[int]) -> None:
+    """A pushed console: its stream open on the events server, a conditional fetch of
+    its fragment from gunicorn on every change event (and once at the start)."""
+    conn = Conn(port)
+
+    async def fetch() -> None:
+        headers = {"Host": console.host, "Cookie": console.cookie, "HX-Request": "true"}
+        if console.etag:
+            headers["If-None-Match"] = console.etag
+        t0 = time.monotonic()
+        status, head, body = await conn.request("GET", "/console/calls/", headers)
+        stats.status[status] = stats.status.get(status, 0) + 1
+        stats.latency.setdefault(status, []).append((time.monotonic() - t0) * 1000)
+        stats.bytes += len(body)
+        if status == 200:
+            console.etag = head.get("etag", "")
+            text = body.decode()
+            for call_id, seen in stats.arrivals.items():
+                if index not in seen and call_id in text:
+                    seen[index] = time.time()
+
+    await asyncio.sleep(random.random() * 2)
+    while not stop.is_set():
+        reader, writer = await asyncio.open_connection("127.0.0.1", events_port)
+        writer.write((f"GET /console/stream/ HTTP/1.1\r\nHost: {console.host}\r\n"
+                      f"Cookie: {console.cookie}\r\nAccept: text/event-stream\r\n\r\n").encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert b" 200 " in head.split(b"\r\n", 1)[0], head[:200]
+        opened[0] += 1
+        await fetch()
+        while not stop.is_set():
+            try:
+                line = await asyncio.wait_for(reader.readline(), 1.0)
+            except TimeoutError:
+                continue
+            if not line:
+                break  # the stream's lifetime ended: open a new one
+            if line.startswith(b"event: change"):
+                await fetch()
+        writer.close()
+    conn.close()
+
+
+async def phase_stream(consoles: list[Console], hosts: list[str], port: int,
+                       events_port: int, meter: CpuMeter, events_pid: int, changes: int,
+                       idle_seconds: float) -> str:
+    from django_tenants.utils import schema_context
+
+    from incidents.models import Call, CallState
+    from tenants.models import Domain
+
+    # The ringing list shows the oldest 25: the polling phase's calls would hide this
+    # phase's on page 2. Marked missed in bulk (no counter bump: the fetch at opening
+    # reads the list afresh anyway).
+    with schema_context(Domain.objects.get(domain=hosts[0]).tenant.schema_name):
+        Call.objects.filter(state=CallState.RINGING).update(state=CallState.MISSED)
+    stats = Stats()
+    stop = asyncio.Event()
+    opened = [0]
+    for c in consoles:
+        c.etag = ""
+    tasks = [asyncio.create_task(follow(i, c, port, events_port, stats, stop, opened))
+             for i, c in enumerate(consoles)]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (opened[0] >= len(consoles)
+                                               and all(c.etag for c in consoles)):
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(2)
+    stats.status.clear()
+    stats.latency.clear()
+    stats.bytes = 0
+    a = meter.sample()
+    await asyncio.sleep(idle_seconds)
+    b = meter.sample()
+    seconds = b[3] - a[3]
+    events_cpu, pg, own = ((b[i] - a[i]) / seconds * 100 for i in range(3))
+    rss = _rss_kib(events_pid)
+    lines = [
+        f"stream mode, idle: {opened[0]} streams open ({len(consoles)} consoles); CPU: events "
+        f"server {events_cpu:.1f}% ({events_cpu / len(consoles) * 10:.3f}‰ of a core per "
+        f"connected console), PostgreSQL backends {pg:.0f}%, load generator {own:.0f}%; "
+        f"events server memory {rss / 1024:.0f} MiB RSS "
+        f"({rss / len(consoles):.0f} KiB per console over the whole process); "
+        f"fragment requests while idle: {sum(stats.status.values())}",
+    ]
+    started: dict[str, float] = {}
+    pbx = Conn(port)
+    for n in range(changes):
+        call_id = f"push-{n}-{uuid.uuid4().hex[:8]}"
+        stats.arrivals[call_id] = {}
+        t0 = time.time()
+        status = await ring(port, hosts[0], call_id, f"+6281311{n:05d}", pbx)
+        assert status in (200, 201), status
+        started[call_id] = t0
+        await asyncio.sleep(1.5)
+    await asyncio.sleep(10)
+    stop.set()
+    await asyncio.gather(*tasks)
+    pbx.close()
+    latencies, missing = [], 0
+    watching = [i for i, c in enumerate(consoles) if c.host == hosts[0]]
+    for call_id, t0 in started.items():
+        seen = stats.arrivals[call_id]
+        for i in watching:
+            if i in seen:
+                latencies.append((seen[i] - t0) * 1000)
+            else:
+                missing += 1
+    mix = ", ".join(f"{k}: {v}" for k, v in sorted(stats.status.items()))
+    lines.append(f"stream mode, change to console latency ({changes} ringing calls x "
+                 f"{len(watching)} consoles of that Pemda, {len(consoles)} consoles connected): "
+                 f"{describe(latencies)}; never arrived: {missing}; fragment answers {mix}")
+    return "\n".join(lines)
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def start_events(port: int) -> subprocess.Popen[bytes]:
+    """The events server as in the compose file and `make demo`: uvicorn, one process."""
+    server = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "python"), "-m", "uvicorn", "siaga112.events:application",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+         "--no-access-log"],
+        cwd=ROOT, env=dict(os.environ),
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server
+        except OSError:
+            time.sleep(0.3)
+    server.terminate()
+    raise SystemExit("the events server did not start")
 
 
 # --- CPU of the server -----------------------------------------------------------------------
@@ -441,7 +588,8 @@ def main(tenants: int = 50, consoles: int = 500, flood: int = 10_000) -> None:
     # Stopped from outside: still stop gunicorn and drop the database (finally below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     out(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
-    with bench_database("siaga112_bench_consoles"):
+    # Another name lets two checkouts measure at once without dropping each other's.
+    with bench_database(os.environ.get("BENCH_CONSOLES_DATABASE", "siaga112_bench_consoles")):
         from django.db import connection
 
         t0 = time.perf_counter()
@@ -452,10 +600,18 @@ def main(tenants: int = 50, consoles: int = 500, flood: int = 10_000) -> None:
         connection.close()
         port = free_port()
         server = start_server(port)
+        events_port = free_port()
+        events = start_events(events_port)
         try:
             meter = CpuMeter(server.pid, dbname)
+            out("--- polling mode (conditional GET every second) ---")
             out(asyncio.run(phase_idle(console_list, port, meter, 30, True)))
             out(asyncio.run(phase_changes(console_list, hosts, port, 20, meter)))
+            out("--- stream mode (server-sent events, fetch on change) ---")
+            out(f"events server memory before any stream: {_rss_kib(events.pid) / 1024:.0f} MiB RSS")
+            out(asyncio.run(phase_stream(console_list, hosts, port, events_port,
+                                         CpuMeter(events.pid, dbname), events.pid, 20, 30)))
+            out("--- polling mode, continued ---")
             # Full fragments overload the server: last before the flood, and a pause
             # for its queue to drain.
             out(asyncio.run(phase_idle(console_list, port, meter, 10, False)))
@@ -463,6 +619,8 @@ def main(tenants: int = 50, consoles: int = 500, flood: int = 10_000) -> None:
             out(asyncio.run(phase_flood(port, hosts[0], console_list, flood)))
             out(f"load average at the end {os.getloadavg()[0]:.1f}")
         finally:
+            events.terminate()
+            events.wait(timeout=30)
             server.terminate()
             server.wait(timeout=30)
             connection.close()

@@ -116,6 +116,8 @@ TENANT_ROUTES: dict[str, Rule | list[Rule]] = {
     "console": may(OPS), "console_calls": may(OPS), "ringing_alert": may(OPS),
     "presence_update": may(OPS, kind="write"),
     "console_incidents": may(OPS, RESPONDERS, "viewer"),
+    # The pushed consoles' event stream (on the web server: one `unavailable` event).
+    "console_stream": may(OPS, RESPONDERS, "viewer"),
     "map_json": may(OPS, RESPONDERS, "viewer"),
     "call_answer": may(OPS, kind="write"), "call_classify": may(OPS, kind="write"),
     "incidents": may(OPS, RESPONDERS, "viewer", kind="form", post=OPS),
