@@ -16,6 +16,7 @@ shows at most that late.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -94,12 +95,21 @@ def _key(schema: str, kind: str) -> str:
 
 
 # One channel per Pemda schema; the events server subscribes to the pattern once per
-# process (incidents.stream).
-CHANNEL_PREFIX = "siaga112:live:events:"
+# process (incidents.stream). Pub/sub ignores Redis's database number, so the prefix
+# carries it: two deployments (or test runs) sharing one Redis on different databases
+# with the same schema names must not wake each other's consoles.
+def channel_prefix() -> str:
+    return _prefix_for(settings.REDIS_URL)
+
+
+@functools.lru_cache(maxsize=8)
+def _prefix_for(url: str) -> str:
+    db = redis.connection.parse_url(url.replace("redis+socket://", "unix://", 1)).get("db", 0)
+    return f"siaga112:live:events:{db}:"
 
 
 def channel(schema: str) -> str:
-    return CHANNEL_PREFIX + schema
+    return channel_prefix() + schema
 
 
 def _seed() -> int:

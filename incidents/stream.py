@@ -107,7 +107,7 @@ class Hub:
     async def _run(self) -> None:
         url = settings.REDIS_URL.replace("redis+socket://", "unix://", 1)
         delay = RETRY_SECONDS[0]
-        prefix = live.CHANNEL_PREFIX
+        prefix = live.channel_prefix()
         while True:
             client = aioredis.Redis.from_url(url, socket_connect_timeout=2,
                                              health_check_interval=15)
