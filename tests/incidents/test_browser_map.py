@@ -132,7 +132,23 @@ def test_the_pemdas_outline_is_the_base_map_with_tiles_off_and_near_incidents_sh
         words = "dari penelepon" if lang == "id" else "from the caller"
         near_labels = page.locator("#map .near-label").all_inner_texts()
         assert f"NEAR-{tag} · 600 m {words}" in near_labels, near_labels
+        # Zoomed in on the caller: its kecamatan is named on the caller's label.
+        assert page.evaluate("() => document.getElementById('map').dataset.callerKecamatan") \
+            == "Uji Barat"
+        assert "Kec. Uji Barat" in page.locator("#map .caller-label").inner_text()
+        page.wait_for_timeout(600)  # the zoom animation ends: the picture shows the result
         page.screenshot(path=str(screenshot_dir / f"incidents-console-outline-no-tiles-{lang}.png"),
+                        full_page=True)
+        # With no caller the map frames the Pemda's outline, every kecamatan named in view.
+        page.goto(f"{base}/console/")
+        _wait_until(page, "() => document.getElementById('map').dataset.outline === '3'")
+        page.wait_for_timeout(600)
+        box = page.locator("#map").bounding_box()
+        for label in page.locator("#map .outline-label").all():
+            at = label.bounding_box()
+            assert box["x"] <= at["x"] and at["x"] + at["width"] <= box["x"] + box["width"]
+            assert box["y"] <= at["y"] and at["y"] + at["height"] <= box["y"] + box["height"]
+        page.screenshot(path=str(screenshot_dir / f"incidents-console-outline-overview-{lang}.png"),
                         full_page=True)
     finally:
         context.close()

@@ -3,7 +3,8 @@
 (function () {
   var el = document.getElementById("map");
   if (!el || typeof L === "undefined") return;
-  var map = L.map(el, { zoomControl: true }).setView([-2.5, 118], 5);
+  // Quarter zoom steps, so a Pemda's outline fills the map.
+  var map = L.map(el, { zoomControl: true, zoomSnap: 0.25 }).setView([-2.5, 118], 5);
   // Tiles are optional (SIAGA112_MAP_TILES_URL empty = none): positions still show.
   if (el.dataset.tiles) {
     L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: "&copy; OpenStreetMap" }).addTo(map);
@@ -24,8 +25,9 @@
           interactive: false,
           style: function (f) {
             var pemda = f.properties.kind !== "kecamatan";
+            // The Pemda's area lighter than what lies outside it; kecamatan as dashed lines.
             return { color: pemda ? "#343a40" : "#6c757d", weight: pemda ? 3 : 1.2,
-                     fillColor: "#f8f9fa", fillOpacity: pemda ? 0 : 0.35, dashArray: pemda ? null : "4 3" };
+                     fillColor: "#ffffff", fillOpacity: pemda ? 0.65 : 0, dashArray: pemda ? null : "4 3" };
           },
           onEachFeature: function (f, lyr) {
             if (f.properties.kind === "kecamatan" && f.properties.name) {
@@ -35,10 +37,36 @@
           }
         }).addTo(map);
         // With no caller and no incidents placed yet, frame the Pemda rather than Indonesia.
-        if (!caller && !fitted) { map.fitBounds(outline.getBounds(), { padding: [10, 10] }); outlineFitted = true; }
+        if (!caller) { map.fitBounds(outline.getBounds(), { padding: [10, 10] }); outlineFitted = true; }
+        if (caller) { nameCallersKecamatan(data.features); }
         el.dataset.outline = String(data.features.length);
       })
       .catch(function () { el.dataset.outline = "failed"; });
+  }
+  // Zoomed in on the caller the kecamatan labels are off screen: the caller's own
+  // kecamatan goes on the caller's label instead (ray casting on the served rings).
+  function inRing(x, y, ring) {
+    var inside = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var xi = ring[i][0], yi = ring[i][1], xj = ring[j][0], yj = ring[j][1];
+      if ((yi > y) !== (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi) { inside = !inside; }
+    }
+    return inside;
+  }
+  function nameCallersKecamatan(features) {
+    var x = parseFloat(el.dataset.callerLng), y = parseFloat(el.dataset.callerLat);
+    features.forEach(function (f) {
+      if (f.properties.kind !== "kecamatan" || el.dataset.callerKecamatan) return;
+      var polygons = f.geometry.type === "Polygon" ? [f.geometry.coordinates] : f.geometry.coordinates;
+      var hit = polygons.some(function (rings) {
+        return inRing(x, y, rings[0]) && !rings.slice(1).some(function (hole) { return inRing(x, y, hole); });
+      });
+      if (hit) {
+        el.dataset.callerKecamatan = f.properties.name;
+        callerDot.unbindTooltip().bindTooltip((el.dataset.callerLabel || "AML") + " · Kec. " + f.properties.name,
+          { permanent: true, direction: "left", className: "caller-label" });
+      }
+    });
   }
   var layer = L.layerGroup().addTo(map);
   // The caller's handset position (AML) with its uncertainty: the operator sees at a
@@ -48,7 +76,7 @@
     var at = [parseFloat(el.dataset.callerLat), parseFloat(el.dataset.callerLng)];
     var radius = Math.max(parseFloat(el.dataset.callerRadius) || 0, 10);
     caller = L.circle(at, { radius: radius, color: "#0d6efd", weight: 2, fillOpacity: 0.15 }).addTo(map);
-    L.circleMarker(at, { radius: 5, color: "#0d6efd", fillColor: "#0d6efd", fillOpacity: 1 })
+    var callerDot = L.circleMarker(at, { radius: 5, color: "#0d6efd", fillColor: "#0d6efd", fillOpacity: 1 })
       .bindTooltip(el.dataset.callerLabel || "AML").addTo(map);
     map.fitBounds(caller.getBounds().pad(1.5), { maxZoom: 16 });
     el.dataset.caller = "shown";
