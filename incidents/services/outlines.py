@@ -204,7 +204,7 @@ def _simplified(polygons: list, tolerance: float) -> list:
     return out
 
 
-def _vertices(features: list[dict[str, Any]]) -> int:
+def vertex_count(features: list[dict[str, Any]]) -> int:
     return sum(len(r) for f in features for p in f["polygons"] for r in p)
 
 
@@ -213,10 +213,11 @@ def simplify_outline(features: list[dict[str, Any]],
     """Rounded to a metre, then simplified with a growing tolerance until the
     vertices fit the budget (from ~10 m to ~1 km: beyond that a kecamatan would
     lose its shape, and the outline is served as it is)."""
-    tolerance = 0.0
+    # Rounding alone drops only repeated points: far over budget, start simplifying.
+    tolerance = 0.0001 if vertex_count(features) > 2 * budget else 0.0
     while True:
         result = [{**f, "polygons": _simplified(f["polygons"], tolerance)} for f in features]
-        if _vertices(result) <= budget or tolerance >= 0.01:
+        if vertex_count(result) <= budget or tolerance >= 0.01:
             return result
         tolerance = 0.0001 if not tolerance else tolerance * 2
 
@@ -255,7 +256,7 @@ def outline_replace(*, actor: User | None, raw: bytes, source_name: str) -> Regi
     outline.geojson = text
     outline.etag = hashlib.sha256(text.encode()).hexdigest()[:32]
     outline.feature_count = len(features)
-    outline.vertex_count = _vertices(features)
+    outline.vertex_count = vertex_count(features)
     outline.source_name = source_name.strip()[:200]
     outline.save()
     record(actor=actor, action="outline.replaced", target=outline, before=before,
