@@ -73,6 +73,29 @@ class IncidentSettings(models.Model):
         )
 
 
+class RegionOutline(models.Model):
+    """One row per Pemda (pk=1): the outline of its kabupaten/kota and kecamatan, the
+    console map's base layer. Kept as the GeoJSON text the map is served, already
+    validated and simplified (incidents.services.outlines), so serving it is one read
+    and its ETag is the hash of exactly those bytes."""
+
+    geojson = models.TextField()
+    etag = models.CharField(max_length=64)
+    feature_count = models.PositiveIntegerField()
+    vertex_count = models.PositiveIntegerField()
+    # Where it came from: the uploaded file's name or the command's argument.
+    source_name = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="region_outline_singleton")
+        ]
+
+    def __str__(self) -> str:
+        return "region outline"
+
+
 class Priority(models.IntegerChoices):
     CRITICAL = 1, _("Critical")
     HIGH = 2, _("High")

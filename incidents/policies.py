@@ -50,6 +50,12 @@ def can_view_incidents(user: Any) -> bool:
     return _ok(user, Role.CALL_TAKER, Role.SUPERVISOR, Role.VIEWER, Role.OPD_RESPONDER)
 
 
+def can_view_outline(user: Any) -> bool:
+    """The region outline is the map's base layer: whoever sees a map, and the admin
+    who uploads it."""
+    return can_view_incidents(user) or can_administer(user)
+
+
 def can_view_dashboard(user: Any) -> bool:
     return _ok(user, Role.SUPERVISOR, Role.VIEWER, Role.PEMDA_ADMIN, Role.CALL_TAKER)
 

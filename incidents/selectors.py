@@ -436,6 +436,32 @@ def display_caller(number: str, *, full: bool) -> str:
         return "***"
 
 
+# How far from a caller an open incident counts as "near" on the map: a second report
+# of the same fire or crash is usually within a few kilometres of the first.
+NEARBY_RADIUS_M = 5000
+NEARBY_LIMIT = 20
+
+
+def open_incidents_near(
+    incidents: QuerySet[Incident], *, lat: float, lng: float, radius_m: float = NEARBY_RADIUS_M
+) -> list[tuple[Incident, float]]:
+    """Of `incidents`, those within `radius_m` of the point, nearest first, each with its
+    distance. A box on the indexed columns first, the exact distance on the few left."""
+    dlat = radius_m / 111_320
+    dlng = radius_m / (111_320 * max(math.cos(math.radians(lat)), 0.01))
+    boxed = incidents.filter(
+        latitude__gte=lat - dlat, latitude__lte=lat + dlat,
+        longitude__gte=lng - dlng, longitude__lte=lng + dlng,
+    )
+    near = [
+        (i, distance_m(lat, lng, i.latitude, i.longitude))
+        for i in boxed
+        if i.latitude is not None and i.longitude is not None
+    ]
+    near = sorted((pair for pair in near if pair[1] <= radius_m), key=lambda pair: pair[1])
+    return near[:NEARBY_LIMIT]
+
+
 def map_points(incidents: list[Incident] | QuerySet[Incident]) -> list[dict[str, Any]]:
     return [
         {

@@ -1,7 +1,17 @@
 from django.urls import path
 
 from incidents import api
-from incidents.views import calls, consoles, dispatching, eido, incidents, referring, setup, stream
+from incidents.views import (
+    calls,
+    consoles,
+    dispatching,
+    eido,
+    incidents,
+    outlines,
+    referring,
+    setup,
+    stream,
+)
 
 urlpatterns = [
     path("", consoles.console_home, name="home"),
@@ -13,6 +23,7 @@ urlpatterns = [
     # Served by the events server (siaga112.events); gunicorn answers it "unavailable".
     path("console/stream/", stream.console_stream, name="console_stream"),
     path("console/map.json", consoles.map_json, name="map_json"),
+    path("console/outlines.geojson", outlines.map_outlines, name="map_outlines"),
     path("calls/<int:call_id>/answer/", calls.call_answer, name="call_answer"),
     path("calls/<int:call_id>/classify/", calls.call_classify, name="call_classify"),
     path("incidents/", incidents.incidents, name="incidents"),
@@ -47,6 +58,7 @@ urlpatterns = [
     path("manage/pbx/", setup.manage_pbx, name="manage_pbx"),
     path("manage/pbx/<int:credential_id>/revoke/", setup.manage_pbx_revoke, name="pbx_revoke"),
     path("manage/settings/", setup.manage_settings, name="manage_settings"),
+    path("manage/outlines/", outlines.manage_outlines, name="manage_outlines"),
     path("api/pbx/events/", api.pbx_events, name="pbx_events"),
     path("api/pbx/aml/", api.pbx_aml, name="pbx_aml"),
     path("api/eido/incidents/", eido.incident_eido_post, name="eido_import"),

@@ -11,10 +11,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
+from core.errors import Invalid
 from core.http import done, post_data
+from core.rules import in_indonesia
 from incidents import call_routing, live, policies, selectors
 from incidents.models import Incident, IncidentSettings, Outcome
 from incidents.services import handover as handover_services
@@ -169,8 +172,33 @@ def map_json(request: HttpRequest) -> HttpResponse:
     )
     # The map shows the most urgent open incidents, as many as the list's first pages.
     limit = 4 * selectors.INCIDENTS_PAGE
-    return JsonResponse({"incidents": selectors.map_points(incidents.order_by(
-        "priority", "-created_at")[:limit])})
+    points = selectors.map_points(incidents.order_by("priority", "-created_at")[:limit])
+    body: dict[str, Any] = {"incidents": points}
+    near = request.GET.get("near")
+    if near:
+        # The caller's position (?near=lat,lng): the open incidents around it are on
+        # the map whatever their priority, with their distance, nearest first.
+        lat, lng = _point(near)
+        pairs = selectors.open_incidents_near(incidents, lat=lat, lng=lng)
+        distance = {i.pk: round(d) for i, d in pairs}
+        shown = {p["id"] for p in points}
+        points.extend(selectors.map_points([i for i, _d in pairs if i.pk not in shown]))
+        for p in points:
+            if p["id"] in distance:
+                p["distance_m"] = distance[p["id"]]
+        body["near"] = [i.pk for i, _d in pairs]
+        body["near_radius_m"] = selectors.NEARBY_RADIUS_M
+    return JsonResponse(body)
+
+
+def _point(value: str) -> tuple[float, float]:
+    try:
+        lat, lng = (float(v) for v in value.split(","))
+    except ValueError:
+        raise Invalid(_("near must be 'latitude,longitude'."), field="near") from None
+    if not in_indonesia(lat, lng, margin=1.0):
+        raise Invalid(_("near must be a point in Indonesia."), field="near")
+    return lat, lng
 
 
 # --- OPD responder ------------------------------------------------------------------------

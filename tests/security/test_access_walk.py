@@ -119,6 +119,7 @@ TENANT_ROUTES: dict[str, Rule | list[Rule]] = {
     # The pushed consoles' event stream (on the web server: one `unavailable` event).
     "console_stream": may(OPS, RESPONDERS, "viewer"),
     "map_json": may(OPS, RESPONDERS, "viewer"),
+    "map_outlines": may(OPS, RESPONDERS, "viewer", "pemda_admin"),
     "call_answer": may(OPS, kind="write"), "call_classify": may(OPS, kind="write"),
     "incidents": may(OPS, RESPONDERS, "viewer", kind="form", post=OPS),
     "incident": may(OPS, "opd_responder", "viewer"),
@@ -146,6 +147,7 @@ TENANT_ROUTES: dict[str, Rule | list[Rule]] = {
     "manage_pbx": may("pemda_admin", kind="form"),
     "pbx_revoke": may("pemda_admin", kind="write"),
     "manage_settings": may("pemda_admin", kind="form"),
+    "manage_outlines": may("pemda_admin", kind="form"),
     "audit_tenant": may("pemda_admin"),
     "billing_tenant": may("pemda_admin"), "billing_tenant_pdf": may("pemda_admin"),
     # the PBX: by its key only, never by a session (tests/incidents/test_pbx.py)
