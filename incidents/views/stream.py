@@ -17,7 +17,7 @@ import random
 from typing import Any
 from urllib.parse import urlsplit
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connections
@@ -81,15 +81,25 @@ def _event_stream(body: Any) -> StreamingHttpResponse:
     return response
 
 
-async def console_stream(request: HttpRequest) -> HttpResponseBase:
+async def _hub_ready() -> Any:
+    """The process's hub, subscribed (it lives in the server's event loop)."""
+    source = stream.hub()
+    await source.ready()
+    return source
+
+
+def console_stream(request: HttpRequest) -> HttpResponseBase:
+    # A sync view on purpose: under the events server (ASGI) Django runs it in the
+    # request's own thread (the one whose connection has the tenant's search_path) and
+    # then consumes the async body in the event loop; under WSGI it needs no event loop
+    # at all (an async view there goes through async_to_sync, which refuses to run in a
+    # thread that already has a loop, e.g. a test process driving Playwright).
     if request.method != "GET":
         response = JsonResponse({"error": _("Only GET is allowed."), "code": "method_not_allowed",
                                  "status": 405}, status=405)
         response["Allow"] = "GET"
         return response
-    # The user as the sync middleware saw it, loaded in the request's own thread (the
-    # one whose connection has the tenant's search_path).
-    user = await sync_to_async(_user_of)(request)
+    user = _user_of(request)
     if not user.is_authenticated or not user.is_active:
         return _error(Forbidden(_("Sign in to follow the console."), code="not_signed_in",
                                 status=401), request)
@@ -99,9 +109,8 @@ async def console_stream(request: HttpRequest) -> HttpResponseBase:
     if not isinstance(request, ASGIRequest):
         once = "retry: 60000\nevent: unavailable\ndata: {}\n\n"
         return _cors(request, _event_stream([once]))
-    source = stream.hub()
     try:
-        await source.ready()
+        source = async_to_sync(_hub_ready)()
     except stream.StreamUnavailable:
         return _error(Unavailable(), request)
     lifetime = LIFETIME_SECONDS * random.uniform(0.8, 1.0)  # noqa: S311 - spreads reconnects
