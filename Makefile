@@ -64,6 +64,7 @@ bench: setup bench-deps
 	$(PY) -m tests.perf.bench_intake $(BENCH_INTAKE_ARGS)
 	$(PY) -m tests.perf.bench_provision
 	$(PY) -m tests.perf.bench_migrate
+	$(PY) -m tests.perf.bench_consoles $(BENCH_CONSOLES_ARGS)
 	$(PY) -m tests.perf.bench_scale $(BENCH_SCALE_ARGS)
 	@echo 'bench_live needs the demo running: $(PY) -m tests.perf.bench_live'
 

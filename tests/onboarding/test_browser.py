@@ -4,6 +4,8 @@ with the map tiles failing to load, the markers still show."""
 
 from __future__ import annotations
 
+import zoneinfo
+
 import pytest
 from django.core.files.storage import default_storage
 from django.db import connection
@@ -129,7 +131,10 @@ def test_national_officer_walks_kotamobagu_to_launch_in_the_browser(
     status = Tenant.objects.get(region_id=code).status
     last_entry = TimelineEntry.objects.filter(onboarding_id=code).order_by("-id").first()
     launched = PemdaOnboarding.objects.filter(stage=Stage.LAUNCHED).count()
-    today = timezone.localdate().isoformat()
+    # The trial starts now, on Kotamobagu's own date (WITA): from 16:00 UTC that is
+    # already tomorrow, and a launch dated before the trial began is refused.
+    zone = Tenant.objects.get(region_id=code).region.timezone
+    today = timezone.now().astimezone(zoneinfo.ZoneInfo(zone)).date().isoformat()
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         _block_tiles(page)
