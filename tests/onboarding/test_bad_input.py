@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -70,7 +71,8 @@ def test_application_bad_input(as_user, pdf_bytes, case):
 
 @pytest.mark.django_db
 def test_verification_date_in_the_future(as_user):
-    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    # The Pemda's day (WIB): from 17:00 UTC UTC's tomorrow is already today there.
+    tomorrow = (timezone.localdate(timezone=ZoneInfo("Asia/Jakarta")) + dt.timedelta(days=1)).isoformat()
     before = _state(DAIRI)
     response = as_user("nasional").post(f"/pemda/{DAIRI}/verification/", {
         "visited_on": tomorrow, "verifier": "Tim", "supervisors": 1, "agents": 2, "opd_teams": 3,

@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import io
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -144,7 +145,8 @@ def test_xlsx_is_a_real_spreadsheet(as_user):
 ])
 def test_file_name_carries_the_filter(as_user, query, fmt, expected):
     response = as_user("nasional").get(f"/pemda/?{query}&format={fmt}")
-    day = timezone.localdate().isoformat()
+    # The file is named after the ministry's day (WIB), not UTC's.
+    day = timezone.localdate(timezone=ZoneInfo("Asia/Jakarta")).isoformat()
     assert response["Content-Disposition"] == f'attachment; filename="{expected.format(d=day)}"'
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -61,7 +62,8 @@ def test_walk_from_application_to_launch(
     coordinator = make_user(None, Role.PEMDA_COORDINATOR, username="koord.lumajang", region=region)
     coord = client_for(None, coordinator)
     national = client_for(None, demo_user("nasional"))
-    today = timezone.localdate()
+    # Lumajang's own date (WIB): from 17:00 UTC it is already tomorrow there.
+    today = timezone.localdate(timezone=ZoneInfo("Asia/Jakarta"))
 
     # 1. The coordinator fills in and submits the application.
     _post(coord, code, "application", {
