@@ -228,13 +228,12 @@ def webhook_event_publish(*, event: str, event_id: str, payload: dict[str, Any])
     if province:
         hears |= Q(scope=WebhookSubscription.Scope.PROVINCE, province_id=province)
     owners = (tenant_pk, province)
-    if _has_subscribers.get(owners) is False:
+    known = _has_subscribers.get(owners)
+    if known is None:
+        known = WebhookSubscription.objects.filter(hears, revoked_at__isnull=True).exists()
+        _has_subscribers.set(owners, known)
+    if not known:
         return 0
-    if _has_subscribers.get(owners) is None:
-        any_live = WebhookSubscription.objects.filter(hears, revoked_at__isnull=True).exists()
-        _has_subscribers.set(owners, any_live)
-        if not any_live:
-            return 0
     subscriptions = list(
         WebhookSubscription.objects.filter(hears, revoked_at__isnull=True,
                                            event_types__contains=[event]).values_list("pk",

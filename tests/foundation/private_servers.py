@@ -4,6 +4,7 @@ server process on it. Never the machine's PostgreSQL: that one others use."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -11,7 +12,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,3 +171,36 @@ class PlatformServer:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
         self.proc = None
+
+
+@contextlib.contextmanager
+def private_dairi(tmp_path: Path, key_name: str) -> Iterator[dict[str, Any]]:
+    """A private PostgreSQL holding a copy of public + Dairi (with a PBX key made for
+    the test in it) and a private Redis, both the test's to stop and start; the key
+    is removed from the shared database afterwards. Yields pg, redis, key, schema."""
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from incidents.services import pbx as services
+    from tenants.models import Tenant
+    from tests.outbox.conftest import OwnRedis
+
+    dairi = Tenant.objects.get(region__slug="dairi")
+    with schema_context(dairi.schema_name):
+        cred, raw_key = services.pbx_credential_create(name=key_name, actor=None)
+    pg = PrivatePostgres()
+    redis_server = OwnRedis(tmp_path)
+    try:
+        pg.init()
+        pg.start()
+        pg.copy_schemas_from(source_url_of(connection.settings_dict), "siaga112",
+                             ["public", dairi.schema_name])
+        redis_server.start()
+        yield {"pg": pg, "redis": redis_server, "key": raw_key, "schema": dairi.schema_name}
+    finally:
+        if redis_server.proc is not None:
+            redis_server.stop()
+        pg.stop("immediate")
+        pg.remove()
+        with schema_context(dairi.schema_name):
+            type(cred).objects.filter(pk=cred.pk).delete()

@@ -14,12 +14,8 @@ import time
 import uuid
 
 import pytest
-from django.db import connection
-from django_tenants.utils import schema_context
 
-from tests.outbox.conftest import OwnRedis
-
-from .private_servers import PlatformServer, PrivatePostgres, http, source_url_of
+from .private_servers import PlatformServer, http, private_dairi
 
 HOST = "dairi.localhost"
 
@@ -28,35 +24,16 @@ HOST = "dairi.localhost"
 def outage_world(committed, tmp_path):
     """Private PostgreSQL with a copy of public + Dairi, a PBX key in it, a private
     Redis, and the platform serving on both."""
-    from incidents.services import pbx as services
-    from tenants.models import Tenant
-
-    dairi = Tenant.objects.get(region__slug="dairi")
-    with schema_context(dairi.schema_name):
-        cred, raw_key = services.pbx_credential_create(name="outage test", actor=None)
-    pg = PrivatePostgres()
-    redis_server = OwnRedis(tmp_path)
-    server = None
-    try:
-        pg.init()
-        pg.start()
-        pg.copy_schemas_from(source_url_of(connection.settings_dict), "siaga112",
-                             ["public", dairi.schema_name])
-        redis_server.start()
-        server = PlatformServer({"DATABASE_URL": pg.url("siaga112"), "REDIS_URL": redis_server.url,
+    with private_dairi(tmp_path, "outage test") as world:
+        server = PlatformServer({"DATABASE_URL": world["pg"].url("siaga112"),
+                                 "REDIS_URL": world["redis"].url,
                                  # as in production: connections kept between requests
                                  "DB_CONN_MAX_AGE": "60"}, tmp_path)
-        server.start(wait_host=HOST)
-        yield {"pg": pg, "redis": redis_server, "server": server, "key": raw_key,
-               "schema": dairi.schema_name}
-    finally:
-        if server is not None:
+        try:
+            server.start(wait_host=HOST)
+            yield {**world, "server": server}
+        finally:
             server.stop()
-        redis_server.stop() if redis_server.proc is not None else None
-        pg.stop("immediate")
-        pg.remove()
-        with schema_context(dairi.schema_name):
-            type(cred).objects.filter(pk=cred.pk).delete()
 
 
 def _ring(world, call_id: str) -> tuple[int, bytes, dict[str, str]]:

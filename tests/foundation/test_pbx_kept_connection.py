@@ -14,50 +14,27 @@ import json
 import uuid
 
 import pytest
-from django.db import connection
-from django_tenants.utils import schema_context
 
-from tests.outbox.conftest import OwnRedis
 from tests.perf.bench_intake import Gunicorn, server_env
 
-from .private_servers import PrivatePostgres, free_port, http, source_url_of
+from .private_servers import free_port, http, private_dairi
 
 HOST = "dairi.localhost"
 
 
 @pytest.fixture
 def kept_world(committed, tmp_path):
-    from incidents.services import pbx as services
-    from tenants.models import Tenant
-
-    dairi = Tenant.objects.get(region__slug="dairi")
-    with schema_context(dairi.schema_name):
-        cred, raw_key = services.pbx_credential_create(name="kept connection", actor=None)
-    pg = PrivatePostgres()
-    redis_server = OwnRedis(tmp_path)
-    server = None
-    try:
-        pg.init()
-        pg.start()
-        pg.copy_schemas_from(source_url_of(connection.settings_dict), "siaga112",
-                             ["public", dairi.schema_name])
-        redis_server.start()
+    with private_dairi(tmp_path, "kept connection") as world:
         env = server_env()
-        env.update({"DATABASE_URL": pg.url("siaga112"), "REDIS_URL": redis_server.url,
+        env.update({"DATABASE_URL": world["pg"].url("siaga112"), "REDIS_URL": world["redis"].url,
                     "DB_CONN_MAX_AGE": "600", "WEB_CONCURRENCY": "1",
                     "GUNICORN_THREADS": "1", "GUNICORN_PRELOAD": "0",
                     "SIAGA112_PBX_REQUESTS_PER_KEY": "100000/60", "LOG_LEVEL": "INFO"})
         server = Gunicorn("siaga112.wsgi:application", env, free_port(), tmp_path / "web.log")
-        yield {"pg": pg, "server": server, "key": raw_key, "schema": dairi.schema_name,
-               "log": tmp_path / "web.log"}
-    finally:
-        if server is not None:
+        try:
+            yield {**world, "server": server, "log": tmp_path / "web.log"}
+        finally:
             server.stop()
-        redis_server.stop() if redis_server.proc is not None else None
-        pg.stop("immediate")
-        pg.remove()
-        with schema_context(dairi.schema_name):
-            type(cred).objects.filter(pk=cred.pk).delete()
 
 
 def _ring(world, call_id: str) -> tuple[int, dict]:
