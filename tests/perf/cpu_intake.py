@@ -5,6 +5,7 @@ same machine. On a shared machine wall time moves with the load; the CPU a reque
 costs moves much less, and it is what caps requests per second on two cores.
 
     .venv/bin/python -m tests.perf.cpu_intake [N] [ROUNDS]
+    CPU_INTAKE_PROFILE=ringing|incident .venv/bin/python -m tests.perf.cpu_intake 2000
 """
 
 from __future__ import annotations
@@ -104,6 +105,23 @@ def _run(n: int, rounds: int) -> None:
         assert not bad, bad[:3]
         return cpu * 1000 / n, wall * 1000 / n
 
+    if os.environ.get("CPU_INTAKE_PROFILE"):
+        # Where the CPU of one request goes (cProfile, own time first), before changing code.
+        import cProfile
+        import pstats
+
+        which = os.environ["CPU_INTAKE_PROFILE"]
+        fn = incident if which == "incident" else ringing
+        measure(fn, lean)
+        profiler = cProfile.Profile(time.process_time)  # CPU, not waiting on sockets
+        profiler.enable()
+        for _ in range(n):
+            fn(lean)
+        profiler.disable()
+        stats = pstats.Stats(profiler, stream=sys.stdout)
+        stats.sort_stats("tottime").print_stats(35)
+        stats.sort_stats("cumulative").print_stats(60)
+        return
     for r in range(rounds):
         for name, fn, app in (("ringing, all middlewares", ringing, full),
                               ("ringing, short way", ringing, lean),
