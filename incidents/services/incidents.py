@@ -27,7 +27,7 @@ from incidents.models import (
     Priority,
     TimelineEntry,
 )
-from incidents.selectors import incident_duplicates
+from incidents.selectors import incident_by_key_or_duplicates
 from incidents.services.common import (
     active_category,
     actor_label,
@@ -160,20 +160,20 @@ def incident_create(
 ) -> IncidentCreated:
     """Create an incident (or return the one this idempotency key already made)."""
     clean = incident_validate(data)
-    existing = Incident.objects.filter(idempotency_key=clean.idempotency_key).first()
+    cfg = incident_settings()
+    # The key's earlier incident and (unless forced) the duplicate candidates: one query.
+    existing, candidates = incident_by_key_or_duplicates(
+        idempotency_key=clean.idempotency_key,
+        category=None if force else clean.category,
+        latitude=clean.latitude,
+        longitude=clean.longitude,
+        caller="" if force else clean.caller,
+        cfg=cfg,
+    )
     if existing is not None:
         return IncidentCreated(existing, False)
-    cfg = incident_settings()
-    if not force:
-        candidates = incident_duplicates(
-            category=clean.category,
-            latitude=clean.latitude,
-            longitude=clean.longitude,
-            caller=clean.caller,
-            cfg=cfg,
-        )
-        if candidates:
-            raise DuplicateOffer(candidates)
+    if candidates:
+        raise DuplicateOffer(candidates)
     outside = (
         cfg.in_area(clean.latitude, clean.longitude) is False
         if clean.latitude is not None and clean.longitude is not None

@@ -176,6 +176,39 @@ def test_an_incident_over_the_api_is_one_insert_and_idempotent(tenant_a, as_user
         assert TimelineEntry.objects.filter(incident=incident).count() == 1
 
 
+def test_the_key_and_the_duplicate_check_are_one_query(tenant_a, as_user):
+    """Without force the duplicate check runs too, in the idempotency key's statement:
+    still 7, a retry with the key answers its incident (not a duplicate offer of
+    itself), and a second report of the same place is offered the first."""
+    from incidents.models import Incident
+
+    from .conftest import post_json
+
+    c = as_user(tenant_a, "operator1")
+    post_json(c, "/incidents/", {"category": "fire", "description": "warm", "latitude": -7.3,
+                                 "longitude": 112.2, "idempotency_key": uuid.uuid4().hex,
+                                 "force": "1"})
+    key = f"dup-{uuid.uuid4().hex[:8]}"
+    # A place no other test uses, so no open incident there yet.
+    body = {"category": "fire", "description": "first report", "latitude": -8.0013,
+            "longitude": 113.0017, "idempotency_key": key}
+    with CaptureQueriesContext(connection) as ctx:
+        r = post_json(c, "/incidents/", body)
+    assert r.status_code == 201, r.content
+    work = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith("SET search_path")]
+    assert len(work) <= 7, "\n".join(q[:150] for q in work)
+    first = r.json()["id"]
+    again = post_json(c, "/incidents/", body)
+    assert again.status_code == 200 and again.json()["id"] == first, again.content
+    other = post_json(c, "/incidents/", {**body, "idempotency_key": key + "-2",
+                                         "latitude": -8.0015, "description": "second"})
+    assert other.status_code == 409 and other.json()["duplicate"] is True, other.content
+    assert [d["id"] for d in other.json()["candidates"]] == [first], other.content
+    with schema_context(tenant_a.schema_name):
+        assert not Incident.objects.filter(idempotency_key=key + "-2").exists()
+        assert Incident.objects.filter(idempotency_key=key).count() == 1
+
+
 def _incident_body(tag: str, **extra: Any) -> dict[str, Any]:
     return {"category": "fire", "description": "cache test", "latitude": -7.45,
             "longitude": 112.7, "idempotency_key": f"{tag}-{uuid.uuid4().hex[:8]}",
