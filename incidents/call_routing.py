@@ -29,7 +29,8 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from incidents import selectors
-from incidents.models import Call, CallState, IncidentSettings, OperatorPresence, PresenceStatus
+from incidents.models import Call, CallState, OperatorPresence, PresenceStatus
+from incidents.services.common import incident_settings
 
 # Who has a presence: the roles that answer calls (policies.OPERATIONS).
 OPERATOR_ROLES = (Role.CALL_TAKER, Role.SUPERVISOR)
@@ -69,7 +70,8 @@ class RingingView:
 
 def ringing_for(user: Any, now: datetime | None = None) -> RingingView:
     now = now or timezone.now()
-    window = timedelta(seconds=IncidentSettings.load().offer_window_seconds)
+    # From the process cache: every console poll asks, even the ones answered 304.
+    window = timedelta(seconds=incident_settings().offer_window_seconds)
     ringing = selectors.ringing_calls(now)
     free = free_operator_ids(now) if window else set()
     offered = not free or user.pk in free

@@ -19,9 +19,10 @@ from core.errors import Invalid
 from core.http import done, post_data
 from core.rules import in_indonesia
 from incidents import call_routing, live, policies, selectors
-from incidents.models import Incident, IncidentSettings, Outcome
+from incidents.models import Incident, Outcome
 from incidents.services import handover as handover_services
 from incidents.services import presence as presence_services
+from incidents.services.common import incident_settings
 from incidents.views.common import acting_user, allowed
 from incidents.views.incidents import incident_form_context
 from incidents.views.live import conditional
@@ -80,7 +81,7 @@ def with_line_labels(calls: list[Any]) -> list[Any]:
     """Each call's trunk as people say it (the Pemda's names, else a fallback)."""
     if not calls:
         return calls
-    labels = IncidentSettings.load().trunk_labels
+    labels = incident_settings().trunk_labels
     for call in calls:
         call.line = selectors.line_label(call.trunk, labels)
     return calls
