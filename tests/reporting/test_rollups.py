@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -163,6 +164,42 @@ def test_national_and_provincial_equal_the_sum_of_pemda(tenant_b, tenant_c):
     state = RollupState.objects.get(tenant=tenant_b)
     assert state.last_error == "" and state.last_success_at is not None
     assert DailyRollup.objects.filter(tenant=tenant_b, day__gte=start).exists()
+
+
+def test_a_passing_acknowledgement_target_is_rolled_up_before_the_arrival_one(tenant_c):
+    """An incremental run recomputes a day when one of its pending dispatches' targets
+    passes, the acknowledgement one included, not only the later arrival one: sent at
+    T with 10- and 60-minute targets, the dispatch is due for acknowledgement from
+    T+10 min, which the run at T+16 min (watermark T+1 min: the previous run's start
+    less the overlap, after the dispatch was sent) must count. The clock is pinned by
+    passing each run its instant; 2027 is a year nothing else in the session is on."""
+    from incidents.models import Agency, Category
+
+    sent = dt.datetime(2027, 1, 15, 3, 0, tzinfo=dt.UTC)  # 10:00 WIB in Kota Malang
+    tz = tenant_c.region.timezone
+    day = sent.astimezone(ZoneInfo(tz)).date()
+    with schema_context(tenant_c.schema_name):
+        slow = Category.objects.create(code="tl-ack-first", name="Ack first", priority=1,
+                                       ack_target_minutes=10, arrive_target_minutes=60)
+        agency = Agency.objects.create(code="tl-ack-first", name="Ack first")
+        timeline.dispatch(timeline.incident(slow, sent - dt.timedelta(minutes=1)), agency, sent)
+
+    def run(minutes: int, *, full: bool = False) -> tuple[int, int]:
+        now = sent + dt.timedelta(minutes=minutes)
+        rollups.rollup_tenant(tenant_c, full=full, now=now)
+        row = DailyRollup.objects.get(tenant=tenant_c, day=day)
+        with schema_context(tenant_c.schema_name):
+            read = kpis.response_times(Period(day, day, tz), "agency", now)
+        # The rolled-up day equals the day read in the schema as of the same instant.
+        assert (row.ack_due, row.arrive_due) == (sum(r["ack_due"] for r in read),
+                                                 sum(r["arrive_due"] for r in read))
+        return row.ack_due, row.arrive_due
+
+    assert run(1, full=True) == (0, 0)
+    assert run(6) == (0, 0)  # recomputed (sent after the watermark), nothing due yet
+    assert run(16) == (1, 0)  # the acknowledgement target passed at T+10 min
+    assert run(26) == (1, 0)
+    assert run(61) == (1, 1)  # and the arrival one at T+60 min
 
 
 def test_rollup_is_idempotent_and_full_refresh_agrees(tenant_b):
