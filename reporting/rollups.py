@@ -3,7 +3,8 @@ the public schema (reporting.models.DailyRollup).
 
 Incremental: each run recomputes only the local days that something happened to
 since the last run's watermark (a call rang, was answered or ended; an incident
-was created or closed; a dispatch was sent or moved on or its target passed), plus
+was created or closed; a dispatch was sent or moved on or one of its two targets,
+acknowledgement or arrival, passed: each moves a "due" count on its own), plus
 the incident days whose answer-to-dispatch those dispatches change. A full refresh
 (every day that has rows) runs nightly and on a tenant's first run, to pick up
 what carries no timestamp (a call attached to an incident later, a row edited by
@@ -57,8 +58,9 @@ JOIN incidents_incident i ON i.id = d.incident_id
 JOIN incidents_category c ON c.id = i.category_id
 WHERE d.dispatched_at >= %(wm)s OR d.acknowledged_at >= %(wm)s OR d.arrived_at >= %(wm)s
    OR d.resolved_at >= %(wm)s OR d.cancelled_at >= %(wm)s
-   OR d.dispatched_at + make_interval(mins => greatest(c.ack_target_minutes,
-        c.arrive_target_minutes)) BETWEEN %(wm)s AND %(now)s
+   OR d.dispatched_at + make_interval(mins => c.ack_target_minutes) BETWEEN %(wm)s AND %(now)s
+   OR d.dispatched_at + make_interval(mins => c.arrive_target_minutes)
+        BETWEEN %(wm)s AND %(now)s
 UNION
 SELECT (i.created_at AT TIME ZONE %(tz)s)::date
 FROM incidents_dispatch d JOIN incidents_incident i ON i.id = d.incident_id
