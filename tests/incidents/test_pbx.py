@@ -334,3 +334,18 @@ def test_a_later_event_with_an_impossible_time_changes_nothing(tenant_a, client_
                      {"event": event, "call_id": call_id, "at": "0001-01-01T00:00:00+07:00"})
         assert r.status_code == 400 and r.json()["field"] == "at"
     assert _counts(tenant_a) == before
+
+
+def test_the_kept_url_match_does_not_open_the_pbx_path_on_the_ministry_host(
+        tenant_a, client_for, public_client):
+    """The PBX path keeps its URL match per resolver (siaga112.pbx_path): after an event
+    to a Pemda the ministry's host (another URLconf, no PBX API) still answers 404, and
+    the Pemda's host still takes events."""
+    body = {"event": "ringing", "call_id": _id(), "caller": "081260001000"}
+    assert pbx_post(client_for(tenant_a), "/api/pbx/events/", body).status_code == 200
+    before = _counts(tenant_a)
+    ministry = pbx_post(public_client, "/api/pbx/events/", {**body, "call_id": _id()})
+    assert ministry.status_code == 404
+    assert _counts(tenant_a) == before
+    again = pbx_post(client_for(tenant_a), "/api/pbx/events/", {**body, "call_id": _id()})
+    assert again.status_code == 200 and again.json()["duplicate"] is False
