@@ -157,23 +157,6 @@ def open_incidents(visible: QuerySet[Incident] | None = None) -> QuerySet[Incide
     )
 
 
-def incident_duplicates(
-    *,
-    category: Category,
-    latitude: float | None,
-    longitude: float | None,
-    caller: str,
-    now: datetime | None = None,
-    cfg: IncidentSettings | None = None,
-) -> list[Incident]:
-    """Open incidents the new one may duplicate: same category nearby and recent, or
-    the same caller recently."""
-    return incident_by_key_or_duplicates(
-        idempotency_key=None, category=category, latitude=latitude, longitude=longitude,
-        caller=caller, now=now, cfg=cfg,
-    )[1]
-
-
 def incident_by_key_or_duplicates(
     *,
     idempotency_key: str | None,
