@@ -397,6 +397,8 @@ CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# Database sessions as Django keeps them, read with one fixed statement (hot path).
+SESSION_ENGINE = "accounts.sessions"
 X_FRAME_OPTIONS = "DENY"
 # A failed CSRF check gets the branded 403, not Django's page naming the reason.
 CSRF_FAILURE_VIEW = "siaga112.error_pages.csrf_failure"

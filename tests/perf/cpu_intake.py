@@ -6,6 +6,7 @@ costs moves much less, and it is what caps requests per second on two cores.
 
     .venv/bin/python -m tests.perf.cpu_intake [N] [ROUNDS]
     CPU_INTAKE_PROFILE=ringing|incident .venv/bin/python -m tests.perf.cpu_intake 2000
+    (CPU_INTAKE_DUMP=FILE keeps the profile for `python -m pstats FILE`)
 """
 
 from __future__ import annotations
@@ -118,6 +119,9 @@ def _run(n: int, rounds: int) -> None:
         for _ in range(n):
             fn(lean)
         profiler.disable()
+        if os.environ.get("CPU_INTAKE_DUMP"):
+            # For a closer look afterwards: python -m pstats FILE (callees, callers …).
+            profiler.dump_stats(os.environ["CPU_INTAKE_DUMP"])
         stats = pstats.Stats(profiler, stream=sys.stdout)
         stats.sort_stats("tottime").print_stats(35)
         stats.sort_stats("cumulative").print_stats(60)
