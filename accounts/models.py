@@ -8,8 +8,10 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import connections, models, router
+from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
+
+from core.rows import from_row, select_list
 
 
 class Role(models.TextChoices):
@@ -43,28 +45,23 @@ class Users(UserManager["User"]):
     same `DoesNotExist`; any other lookup is the ORM's."""
 
     def get(self, *args: Any, **kwargs: Any) -> User:
-        if args or len(kwargs) != 1 or "pk" not in kwargs:
+        if args or len(kwargs) != 1 or "pk" not in kwargs or self._db not in (None, "default"):
             return super().get(*args, **kwargs)
         model = self.model
-        connection = connections[self.db or router.db_for_read(model)]
-        fields = model._meta.concrete_fields
-        if any(f.get_db_converters(connection) for f in fields):
-            return super().get(*args, **kwargs)  # a field that converts its value: the ORM's way
         pk = model._meta.pk
         assert pk is not None
         value = pk.get_db_prep_value(pk.get_prep_value(kwargs["pk"]), connection)
-        columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
-        table = connection.ops.quote_name(model._meta.db_table)
+        q = connection.ops.quote_name
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {columns} FROM {table} "  # noqa: S608 - names from the model
-                f"WHERE {connection.ops.quote_name(str(pk.column))} = %s",
+                f"SELECT {select_list(model)} FROM {q(model._meta.db_table)} "  # noqa: S608
+                f"WHERE {q(str(pk.column))} = %s",  # names from the model, the value a parameter
                 [value],
             )
             row = cursor.fetchone()
         if row is None:
             raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
-        return model.from_db(connection.alias, [f.attname for f in fields], row)
+        return from_row(model, row)
 
 
 class User(AbstractUser):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.services import tracking
+from core.rows import insert_columns
 from core.rules import in_indonesia, plausible_time
 from incidents import aml, live
 from incidents.errors import OperationError
@@ -27,7 +28,7 @@ from incidents.models import (
     PbxEvent,
 )
 from incidents.selectors import active_block
-from incidents.services.common import insert_columns, lock_or_404, normalize_phone_field
+from incidents.services.common import lock_or_404, normalize_phone_field
 
 logger = logging.getLogger(__name__)
 

@@ -8,9 +8,7 @@ import math
 from datetime import datetime
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Field, Model, QuerySet
-from django.db.models.expressions import DatabaseDefault
+from django.db.models import Model, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -108,35 +106,6 @@ def active_category(raw: str) -> Category | None:
         _categories.set(schema, known)
     category = known[1].get(int(raw)) if raw.isdigit() else known[0].get(raw)
     return copy.copy(category) if category is not None else None
-
-
-_insert_fields: dict[tuple[type[Model], frozenset[str]], list[tuple[Field[Any, Any], str]]] = {}
-
-
-def insert_columns(
-    model: type[Model], instance: Model, skip: set[str]
-) -> tuple[list[str], list[Any]]:
-    """Every concrete column but the primary key and `skip`, with the value the ORM
-    would insert for `instance` (defaults included): a one-statement raw INSERT
-    (calls, incidents) stays right when a field is added to the model."""
-    key = (model, frozenset(skip))
-    fields = _insert_fields.get(key)
-    if fields is None:
-        # The field list and quoted names are fixed per model; read once per process.
-        fields = [(f, connection.ops.quote_name(str(f.column))) for f in model._meta.concrete_fields
-                  if not f.primary_key and f.attname not in skip]
-        _insert_fields[key] = fields
-    # The connection itself, not the thread-local proxy: each field's get_db_prep_save
-    # reads it several times, and the proxy's lookups were a tenth of the call's CPU.
-    db = connections[DEFAULT_DB_ALIAS]
-    columns, values = [], []
-    for f, column in fields:
-        value = f.pre_save(instance, True)
-        if isinstance(value, DatabaseDefault):
-            continue  # a db_default column (e.g. the timeline's txid): PostgreSQL fills it
-        columns.append(column)
-        values.append(f.get_db_prep_save(value, db))
-    return columns, values
 
 
 def actor_label(actor: User | None) -> str:

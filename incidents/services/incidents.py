@@ -13,6 +13,7 @@ from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from core.errors import Conflict, Invalid
+from core.rows import insert_columns
 from core.rules import INDONESIA_LAT, INDONESIA_LNG
 from incidents import live
 from incidents.errors import OperationError
@@ -32,7 +33,6 @@ from incidents.services.common import (
     active_category,
     actor_label,
     incident_settings,
-    insert_columns,
     lock_incident_not_closed,
     lock_or_404,
     normalize_phone_field,
