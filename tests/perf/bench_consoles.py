@@ -343,12 +343,15 @@ def start_events(port: int) -> subprocess.Popen[bytes]:
 # --- CPU of the server -----------------------------------------------------------------------
 
 
-def _ticks(pid: int) -> int:
+def _ticks(pid: int, reaped: bool = False) -> int:
+    """CPU ticks of a process; with `reaped`, also those of its children that have
+    exited and been waited for (gunicorn's workers recycled by max_requests, whose CPU
+    would otherwise vanish from the sum between two samples)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError):
         return 0
-    return int(fields[11]) + int(fields[12])
+    return int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if reaped else 0)
 
 
 def _children(pid: int) -> list[int]:
@@ -377,7 +380,8 @@ class CpuMeter:
 
     def sample(self) -> tuple[float, float, float, float]:
         hz = os.sysconf("SC_CLK_TCK")
-        web = sum(_ticks(p) for p in [self.server_pid, *_children(self.server_pid)]) / hz
+        web = (_ticks(self.server_pid, reaped=True)
+               + sum(_ticks(p) for p in _children(self.server_pid))) / hz
         # Backends come and go: add each one's growth since it was last seen.
         for pid in _pg_backends(self.dbname):
             ticks = _ticks(pid)
