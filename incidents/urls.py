@@ -20,7 +20,7 @@ urlpatterns = [
     path("console/ringing/", consoles.ringing_alert, name="ringing_alert"),
     path("console/presence/", consoles.presence_update, name="presence_update"),
     path("console/incidents/", consoles.console_incidents, name="console_incidents"),
-    # Served by the events server (siaga112.events); gunicorn answers it "unavailable".
+    # Served by the events server (siaga112.events); the web server answers it "unavailable".
     path("console/stream/", stream.console_stream, name="console_stream"),
     path("console/map.json", consoles.map_json, name="map_json"),
     path("console/outlines.geojson", outlines.map_outlines, name="map_outlines"),

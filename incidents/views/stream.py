@@ -5,7 +5,7 @@ the Host (tenants.hosts), the session, the second factor (accounts.middleware), 
 the role here. What it sends is only "this Pemda's <kind> list changed, counter N";
 the fragments themselves are fetched as before, each with its own role check.
 
-The route also exists on the WSGI web server (gunicorn), where a stream would hold a
+The route also exists on the WSGI web server (siaga112.webserver), where a stream would hold a
 thread for as long as the console stays open: there it answers at once with an
 `unavailable` event, and the browser keeps polling (incidents/stream.js).
 """
@@ -45,7 +45,7 @@ def _error(refusal: Forbidden | Unavailable, request: HttpRequest) -> HttpRespon
 
 def allowed_origin(request: HttpRequest) -> str:
     """The page origin that may open this stream from another port (the demo, where the
-    events server listens beside gunicorn): the same scheme and host name as this
+    events server listens beside the web server): the same scheme and host name as this
     request, on the platform's public port. Empty when the events server shares the
     pages' origin (path routing, production)."""
     if not settings.SIAGA112.get("EVENTS_PORT"):

@@ -115,27 +115,18 @@ def _wait_until_serving(port: int, web: subprocess.Popen[bytes], seconds: float 
     time.sleep(1.5)
 
 
-def gunicorn_config() -> Path:
-    """The production server's configuration (infra/gunicorn.conf.py): the Docker
-    image, `make demo` and the intake benchmark all serve with it."""
-    from siaga112 import embedded
-
-    return embedded.REPO_ROOT / "infra" / "gunicorn.conf.py"
-
-
 def web_command(port: int, host: str = "0.0.0.0") -> list[str]:  # noqa: S104 - a demo on a LAN
-    """The demo's web server: gunicorn as in production, not Django's development
-    server. Static files come from WhiteNoise (from the finders on a laptop), and
-    nothing reloads on a code change: restart `make demo` after editing Python."""
-    command = [sys.executable, "-m", "gunicorn"]
-    config = gunicorn_config()
-    if config.exists():
-        command += ["-c", str(config)]
-    return [*command, "--bind", f"{host}:{port}", "siaga112.wsgi:application"]
+    """The demo's web server: the production server and settings of the Docker image
+    (siaga112.webserver), not Django's development server. Static files come from
+    WhiteNoise (from the finders on a laptop), and nothing reloads on a code change:
+    restart `make demo` after editing Python."""
+    from siaga112 import webserver
+
+    return webserver.command(port, host)
 
 
 def events_command(port: int, host: str = "0.0.0.0") -> list[str]:  # noqa: S104 - a demo on a LAN
-    """The events server (pushed consoles, siaga112.events) beside gunicorn: uvicorn,
+    """The events server (pushed consoles, siaga112.events) beside the web server: uvicorn,
     one process. In the demo the browser reaches it on its own port (CORS for the
     page's origin, settings SIAGA112["EVENTS_PORT"]); in production a proxy routes
     /console/stream/ to it (infra/nginx.conf)."""

@@ -2,11 +2,12 @@
 
     uvicorn siaga112.events:application --port 8001
 
-Everything else stays on gunicorn (gthread), where a long-lived stream would hold a
-thread: this process answers the stream path only (404 for anything else), through
-Django's ASGI handler and so through the same middleware as the console (tenant from
-the Host, session, second factor). A proxy routes the path here (infra/nginx.conf);
-`make demo` runs it on the next port, the browser connecting there with CORS.
+Everything else stays on the WSGI web server (siaga112.webserver), where a long-lived
+stream would hold a thread: this process answers the stream path only (404 for
+anything else), through Django's ASGI handler and so through the same middleware as
+the console (tenant from the Host, session, second factor). A proxy routes the path
+here (infra/nginx.conf); `make demo` runs it on the next port, the browser connecting
+there with CORS.
 """
 
 from __future__ import annotations

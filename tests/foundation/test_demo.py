@@ -87,18 +87,51 @@ def test_one_user_per_role_with_credentials_file(seeded, settings):
         assert User.objects.get(username="operator1").role == Role.CALL_TAKER
 
 
-def test_the_demo_serves_with_the_production_server_of_the_docker_image():
-    """`make demo` runs gunicorn with infra/gunicorn.conf.py, the Docker image's server
-    and configuration, never Django's development server (nor its auto-reloader)."""
+def test_the_demo_serves_with_the_production_server_of_the_docker_image(monkeypatch):
+    """`make demo` runs the Docker image's server with its configuration
+    (siaga112.webserver: granian, WSGI), never Django's development server (nor its
+    auto-reloader)."""
     from pathlib import Path
 
-    from siaga112.cli import gunicorn_config, web_command
+    from siaga112 import webserver
+    from siaga112.cli import web_command
 
+    for name in ("WEB_CONCURRENCY", "WEB_THREADS", "WEB_MAX_RSS_MIB", "WEB_LIFETIME",
+                 "WEB_PORT", "WEB_HOST"):
+        monkeypatch.delenv(name, raising=False)
     command = web_command(8123)
-    assert command[1:3] == ["-m", "gunicorn"] and "runserver" not in command
-    assert command[command.index("-c") + 1] == str(gunicorn_config())
-    assert command[-1] == "siaga112.wsgi:application" and "0.0.0.0:8123" in command
-    assert "--reload" not in command
+    assert command[1:5] == ["-m", "granian", "--interface", "wsgi"]
+    assert "runserver" not in command and "--reload" not in command
+    assert command[-1] == "siaga112.wsgi:application"
+    assert command[command.index("--host") + 1] == "0.0.0.0"
+    assert command[command.index("--port") + 1] == "8123"
+    assert command == webserver.command(8123, "0.0.0.0")
+    # The image runs the same module, which runs the same command line.
     dockerfile = (Path(__file__).resolve().parents[2] / "infra" / "Dockerfile").read_text()
-    assert '"-c", "infra/gunicorn.conf.py"' in dockerfile
-    assert "COPY infra/gunicorn.conf.py" in dockerfile
+    assert 'CMD ["python", "-m", "siaga112.webserver"]' in dockerfile
+    executed: list[list[str]] = []
+    monkeypatch.setattr(webserver.os, "execv", lambda path, args: executed.append(list(args)))
+    webserver.main()
+    assert executed == [webserver.command(8000, "0.0.0.0")]
+
+
+def test_the_web_server_settings_come_from_the_environment(monkeypatch):
+    from siaga112 import webserver
+
+    env = {"WEB_CONCURRENCY": "3", "WEB_THREADS": "2", "WEB_MAX_RSS_MIB": "0",
+           "WEB_LIFETIME": "3600", "WEB_KILL_TIMEOUT": "5"}
+    command = webserver.command(9000, "127.0.0.1", environ=env)
+    assert command[command.index("--workers") + 1] == "3"
+    assert command[command.index("--blocking-threads") + 1] == "2"
+    assert command[command.index("--workers-lifetime") + 1] == "3600"
+    assert command[command.index("--workers-kill-timeout") + 1] == "5"
+    assert "--workers-max-rss" not in command  # 0: never replaced for its memory
+    default = webserver.command(9000, "127.0.0.1", environ={})
+    assert default[default.index("--workers-max-rss") + 1] == "400"
+    assert "--workers-lifetime" not in default and "--no-access-log" in default
+    # A typo is one line naming the variable, not a server that starts half-configured.
+    for bad, message in (({"WEB_THREADS": "four"}, "WEB_THREADS='four' is not a whole number"),
+                         ({"WEB_CONCURRENCY": "-2"}, "WEB_CONCURRENCY must not be negative"),
+                         ({"WEB_LIFETIME": "30"}, "WEB_LIFETIME is at least 60 seconds")):
+        with pytest.raises(SystemExit, match=message):
+            webserver.command(9000, environ=bad)

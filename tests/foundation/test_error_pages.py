@@ -144,7 +144,7 @@ def _get(url: str, host: str) -> tuple[int, str, dict[str, str]]:
 
 
 def test_the_demo_server_shows_no_technical_pages_and_still_serves_assets(committed):
-    """`siaga112 demo` runs the production server (gunicorn, infra/gunicorn.conf.py)
+    """`siaga112 demo` runs the production server (siaga112.webserver, granian)
     with these settings on 0.0.0.0: whatever the developer's environment says,
     technical pages stay off, assets are served (WhiteNoise), and Ctrl-C stops it."""
     from siaga112.cli import demo_environment, web_command

@@ -1,11 +1,11 @@
-"""The PBX API under the production server (gunicorn, infra/gunicorn.conf.py) with its
+"""The PBX API under the production server (siaga112.webserver) with its
 database connection kept between requests, as in production: the event path sends
 no `SELECT 1` before each event (siaga112.pbx_path), so a kept connection that died
 (its backend killed, PostgreSQL restarted) must cost no event: it is run again on
 a new connection, and answered, stored once.
 
 `siaga112 runserver` (test_outage.py) opens a connection per request and never
-shows this; one gunicorn worker with one thread keeps exactly one.
+shows this; one web worker with one thread keeps exactly one.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from tests.perf.bench_intake import Gunicorn, server_env
+from tests.perf.bench_intake import WebServer, server_env
 
 from .private_servers import free_port, http, private_dairi
 
@@ -28,9 +28,9 @@ def kept_world(committed, tmp_path):
         env = server_env()
         env.update({"DATABASE_URL": world["pg"].url("siaga112"), "REDIS_URL": world["redis"].url,
                     "DB_CONN_MAX_AGE": "600", "WEB_CONCURRENCY": "1",
-                    "GUNICORN_THREADS": "1", "GUNICORN_PRELOAD": "0",
+                    "WEB_THREADS": "1",
                     "SIAGA112_PBX_REQUESTS_PER_KEY": "100000/60", "LOG_LEVEL": "INFO"})
-        server = Gunicorn("siaga112.wsgi:application", env, free_port(), tmp_path / "web.log")
+        server = WebServer("siaga112.wsgi:application", env, free_port(), tmp_path / "web.log")
         try:
             yield {**world, "server": server, "log": tmp_path / "web.log"}
         finally:

@@ -300,7 +300,7 @@ def anonymous_error() -> str:
 
 
 def test_the_web_server_answers_the_stream_at_once_so_browsers_keep_polling(as_user, tenant_a):
-    """Under gunicorn (WSGI) a stream would hold a thread: the route answers with one
+    """Under the WSGI web server a stream would hold a thread: the route answers with one
     `unavailable` event and ends; stream.js then stays on polling."""
     response = as_user(tenant_a, "operator1").get(PATH)
     assert response.status_code == 200

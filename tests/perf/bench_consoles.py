@@ -2,12 +2,12 @@
 
 Builds its own throwaway database (`siaga112_bench_consoles`, dropped afterwards) with
 TENANTS live Pemda, one call-taker each signed in from CONSOLES/TENANTS browsers, and
-serves it with gunicorn as the Dockerfile does (4 workers x 4 threads). A load
+serves it with the Dockerfile's web server and configuration (siaga112.webserver). A load
 generator (one asyncio process, raw HTTP/1.1 keep-alive: it is not the bottleneck; its
 own CPU is printed) plays the consoles: each polls /console/calls/ once a second with
 the ETag of what it shows, as incidents.js does. Prints, asserts nothing about time:
 
-1. idle: requests/s, status mix, 304 latency, and the CPU of gunicorn and of the
+1. idle: requests/s, status mix, 304 latency, and the CPU of the web server and of the
    PostgreSQL backends while no Pemda changes anything;
 2. change latency: a call rings in one Pemda (PBX API); the time until each console of
    that Pemda has received a fragment showing it (p50/p95/max); then, for comparison,
@@ -18,8 +18,8 @@ the ETag of what it shows, as incidents.js does. Prints, asserts nothing about t
    afterwards, and the operator's console page and calls fragment (size, p50/p95)
    while the flood runs and after it;
 4. stream mode (pushed consoles): the events server (uvicorn, siaga112.events, one
-   process) beside gunicorn; every console holds its event stream open and, on each
-   `change` event, fetches /console/calls/ with its ETag from gunicorn, as
+   process) beside the web server; every console holds its event stream open and, on each
+   `change` event, fetches /console/calls/ with its ETag from the web server, as
    incidents/stream.js does. Idle: CPU of the events server per connected console and
    its memory (RSS); then the change latency as in 2.
 
@@ -41,6 +41,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from siaga112 import webserver
 
 from tests.perf.benchdb import bench_database
 
@@ -201,7 +203,7 @@ async def poll(index: int, console: Console, port: int, stats: Stats, stop: asyn
 async def follow(index: int, console: Console, port: int, events_port: int, stats: Stats,
                  stop: asyncio.Event, opened: list[int]) -> None:
     """A pushed console: its stream open on the events server, a conditional fetch of
-    its fragment from gunicorn on every change event (and once at the start)."""
+    its fragment from the web server on every change event (and once at the start)."""
     conn = Conn(port)
 
     async def fetch() -> None:
@@ -345,7 +347,7 @@ def start_events(port: int) -> subprocess.Popen[bytes]:
 
 def _ticks(pid: int, reaped: bool = False) -> int:
     """CPU ticks of a process; with `reaped`, also those of its children that have
-    exited and been waited for (gunicorn's workers recycled by max_requests, whose CPU
+    exited and been waited for (web workers replaced past WEB_MAX_RSS_MIB, whose CPU
     would otherwise vanish from the sum between two samples)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -371,7 +373,7 @@ def _pg_backends(dbname: str) -> list[int]:
 
 
 class CpuMeter:
-    """CPU seconds of gunicorn (master and workers) and of this database's backends."""
+    """CPU seconds of the web server (main process and workers) and of this database's backends."""
 
     def __init__(self, server_pid: int, dbname: str) -> None:
         self.server_pid, self.dbname = server_pid, dbname
@@ -398,7 +400,7 @@ def cpu_line(label: str, a: tuple[float, ...], b: tuple[float, ...], stats: Stat
     total = sum(stats.status.values())
     mix = ", ".join(f"{k}: {v}" for k, v in sorted(stats.status.items()))
     return (f"{label}: {consoles} consoles, {total / seconds:.0f} req/s ({mix}), "
-            f"{stats.bytes / seconds / 1024:.0f} KiB/s; CPU: gunicorn {web:.0f}% "
+            f"{stats.bytes / seconds / 1024:.0f} KiB/s; CPU: web server {web:.0f}% "
             f"({web / consoles * 10:.2f}‰ of a core per console), PostgreSQL "
             f"backends {pg:.0f}%, load generator {own:.0f}% (100% = one core)")
 
@@ -417,12 +419,8 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
     # The flood is one PBX sending 10,000 events in a minute: above the default per-key
     # limit (1200/60), which would answer most of them 429.
     env["SIAGA112_PBX_REQUESTS_PER_KEY"] = "100000/60"
-    server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "siaga112.wsgi:application",
-         "--bind", f"127.0.0.1:{port}", "--workers", "4", "--threads", "4",
-         "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )
+    server = subprocess.Popen(webserver.command(port, "127.0.0.1", environ=env),  # noqa: S603
+                              cwd=ROOT, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -432,7 +430,7 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
         except OSError:
             time.sleep(0.3)
     server.terminate()
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit("the web server did not start")
 
 
 async def ring(port: int, host: str, call_id: str, caller: str,
@@ -605,7 +603,7 @@ def main(tenants: int = 50, consoles: int = 500, flood: int = 10_000) -> None:
     # The ORM reads between awaits (CPU of the backends, the record count) are plain
     # blocking calls in this single-purpose process.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    # Stopped from outside: still stop gunicorn and drop the database (finally below).
+    # Stopped from outside: still stop the web server and drop the database (finally below).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     out(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
     # Another name lets two checkouts measure at once without dropping each other's.

@@ -2,7 +2,7 @@
 raw SQL, in one run on one machine.
 
 Builds a private database (`siaga112_bench_intake`, dropped afterwards) with one
-Pemda, a PBX key and a signed-in operator; starts gunicorn with infra/gunicorn.conf.py
+Pemda, a PBX key and a signed-in operator; starts the production web server (siaga112.webserver)
 in production settings; then, for each round:
 
 1. the load generator's ceiling: wrk against a trivial WSGI app on the same server
@@ -48,7 +48,6 @@ def say(*parts: object) -> None:
 
 ROOT = Path(__file__).resolve().parents[2]
 CONNECTIONS = 16
-GUNICORN_CONF = ROOT / "infra" / "gunicorn.conf.py"
 CSRF = "benchCsrfSecretbenchCsrfSecret12"  # 32 characters, as Django's secret
 HOST = "dairi.localhost"
 
@@ -59,11 +58,11 @@ class Figure:
     p50_ms: float
     p99_ms: float
     errors: int = 0
-    cpu_ms: float = 0.0  # server CPU (all gunicorn processes) per request
+    cpu_ms: float = 0.0  # server CPU (all web server processes) per request
 
 
 def tree_cpu(pid: int) -> float:
-    """CPU seconds used so far by a process and its children (the gunicorn workers)."""
+    """CPU seconds used so far by a process and its children (the web workers)."""
     import psutil
 
     total = 0.0
@@ -77,7 +76,7 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
-def measured(server: Gunicorn, run: Callable[[], Figure], seconds: int) -> Figure:
+def measured(server: WebServer, run: Callable[[], Figure], seconds: int) -> Figure:
     before = tree_cpu(server.proc.pid)
     figure = run()
     used = tree_cpu(server.proc.pid) - before
@@ -259,21 +258,24 @@ COMMIT;
 # --- the server ------------------------------------------------------------------------------
 
 
-class Gunicorn:
+class WebServer:
+    """The production web server (siaga112.webserver) serving `app` on a free port."""
+
     def __init__(self, app: str, env: dict[str, str], port: int, log: Path,
                  cwd: Path = ROOT) -> None:
+        from siaga112 import webserver
+
         self.port = port
         self.log = log
         with log.open("wb") as out:
             self.proc = subprocess.Popen(  # noqa: S603
-                [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF),
-                 "--bind", f"127.0.0.1:{port}", app],
+                webserver.command(port, "127.0.0.1", app, environ=env),
                 cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("gunicorn exited: " + log.read_text()[-3000:])
+                raise RuntimeError("the web server exited: " + log.read_text()[-3000:])
             try:
                 request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz/",
                                                  headers={"Host": HOST})
@@ -283,7 +285,7 @@ class Gunicorn:
                 return
             except OSError:
                 time.sleep(0.3)
-        raise RuntimeError("gunicorn did not answer: " + log.read_text()[-3000:])
+        raise RuntimeError("the web server did not answer: " + log.read_text()[-3000:])
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -337,6 +339,7 @@ def _run(rounds: int, seconds: int) -> None:
     dsn = os.environ["DATABASE_URL"]
     env = server_env()
     workers = os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1)))
+    threads = os.environ.get("WEB_THREADS", "2")
     results: dict[str, list[Figure]] = {k: [] for k in
                                         ("ceiling", "ringing", "ringing_raw", "incident",
                                          "incident_raw")}
@@ -347,10 +350,10 @@ def _run(rounds: int, seconds: int) -> None:
         ringing_lua.write_text(RINGING_LUA.replace("HOST", HOST))
         incident_lua = work / "incident.lua"
         incident_lua.write_text(INCIDENT_LUA.replace("HOST", HOST))
-        trivial = Gunicorn("trivial_app:application", env, free_port(), work / "trivial.log",
+        trivial = WebServer("trivial_app:application", env, free_port(), work / "trivial.log",
                            cwd=work)
         try:
-            server = Gunicorn("siaga112.wsgi:application", env, free_port(), work / "web.log")
+            server = WebServer("siaga112.wsgi:application", env, free_port(), work / "web.log")
         except Exception:
             trivial.stop()
             raise
@@ -386,8 +389,8 @@ def _run(rounds: int, seconds: int) -> None:
     with schema_context(world.schema):
         calls, incidents = Call.objects.count(), Incident.objects.count()
     connection.set_schema_to_public()
-    say(f"\nintake, {rounds} rounds of {seconds} s, {CONNECTIONS} connections, gunicorn "
-          f"{workers} workers ({GUNICORN_CONF.relative_to(ROOT)}), PostgreSQL "
+    say(f"\nintake, {rounds} rounds of {seconds} s, {CONNECTIONS} connections, web server "
+          f"(siaga112.webserver: granian) {workers} workers x {threads} threads, PostgreSQL "
           f"{connection.pg_version // 10000}, {os.cpu_count()} cores; rows written: "
           f"{calls} calls, {incidents} incidents; server errors logged: {len(errors)}")
     say(f"load generator ceiling (wrk, trivial WSGI app): best "

@@ -3,8 +3,8 @@
 Builds its own database (`siaga112_bench_scale`, dropped afterwards unless --keep;
 --reuse measures a kept one again without rebuilding) with all 514 Pemda provisioned
 (the snapshot clone bench_provision measures), 50 of them live, each with a
-call-taker signed in from 20 browsers and a PBX key. Serves it with gunicorn and
-infra/gunicorn.conf.py in production settings (as bench_intake), and plays the 1,000
+call-taker signed in from 20 browsers and a PBX key. Serves it with the production
+web server (siaga112.webserver) in production settings (as bench_intake), and plays the 1,000
 consoles from one asyncio process (bench_consoles' keep-alive client, one connection
 per console) doing what console.html and layout.html do today: /console/calls/ and
 /console/incidents/ every second, /console/ringing/ every 2 s and /console/map.json
@@ -15,11 +15,11 @@ holds all of them.
 
 Prints, asserts nothing:
 - the resident memory (RSS, and PSS: RSS with the pages shared after the fork
-  divided among the processes sharing them) of the gunicorn master and each worker
+  divided among the processes sharing them) of the web server's main process and each worker
   from /proc, at start, after warm-up and at the end, each one's maximum, and how many
-  workers were recycled (max_requests);
+  workers were replaced (WEB_MAX_RSS_MIB);
 - the PostgreSQL backends of this database: count and memory;
-- server CPU (gunicorn, PostgreSQL backends, the load generator);
+- server CPU (web server, PostgreSQL backends, the load generator);
 - answer latency p50/p95 per path, the share of 304s, a ringing call's way to the
   consoles of its Pemda, and every error (status, connection, server log);
 - how the per-process caches grow (tenants/hosts.py, the PBX key cache), measured in
@@ -27,8 +27,8 @@ Prints, asserts nothing:
 
     .venv/bin/python -m tests.perf.bench_scale [--seconds 120] [--keep | --reuse]
 
-GUNICORN_* variables override the server config as in production (e.g.
-GUNICORN_MAX_REQUESTS=0 to watch the workers grow without recycling).
+WEB_* variables override the server config as in production (e.g.
+WEB_MAX_RSS_MIB=0 to watch the workers grow without replacement).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ from tests.perf.bench_consoles import (
     pct,
     ring,
 )
-from tests.perf.bench_intake import GUNICORN_CONF, ROOT, Gunicorn, free_port, server_env
+from tests.perf.bench_intake import WebServer, free_port, server_env
 from tests.perf.benchdb import bench_database
 
 DB_NAME = "siaga112_bench_scale"
@@ -197,8 +197,9 @@ def _kib(path: str, names: tuple[str, ...]) -> dict[str, int]:
 
 def memory(pid: int) -> tuple[int, int]:
     """(RSS, PSS) in KiB. PSS shares each page among the processes mapping it: the
-    workers fork from a master that imported Django (preload_app), so their RSS counts
-    the same pages several times over, and the PSS of all of them adds up."""
+    workers fork from the server's main process (the interpreter and granian; each worker
+    imports Django itself), so their RSS counts the shared pages several times over,
+    and the PSS of all of them adds up."""
     rss = _kib(f"/proc/{pid}/status", ("VmRSS",))["VmRSS"]
     pss = _kib(f"/proc/{pid}/smaps_rollup", ("Pss",))["Pss"]
     return rss, pss
@@ -261,14 +262,14 @@ def memory_lines(watch: MemoryWatch) -> list[str]:
         pg_pss = sum(p for _, p in snap.pg.values())
         lines.append(
             f"  {snap.label:<14} master {mib(snap.master[0])}/{mib(snap.master[1])}; "
-            f"{len(snap.workers)} workers {workers}; gunicorn PSS total {mib(web_pss)}; "
+            f"{len(snap.workers)} workers {workers}; web server PSS total {mib(web_pss)}; "
             f"PostgreSQL {len(snap.pg)} backends, RSS total {mib(pg_rss)}, PSS total "
             f"{mib(pg_pss)}")
     ordered = sorted(watch.worker_max.values(), reverse=True)
     lines.append(
         f"  max: master {mib(watch.master_max)}, a worker {mib(ordered[0] if ordered else 0)} "
         f"(every worker's max: {', '.join(mib(v) for v in ordered)}); workers seen "
-        f"{len(watch.workers_seen)} (recycled by max_requests: "
+        f"{len(watch.workers_seen)} (replaced past WEB_MAX_RSS_MIB: "
         f"{max(0, len(watch.workers_seen) - len(watch.snapshots[0].workers))}); "
         f"PostgreSQL at most {watch.pg_max[0]} backends, RSS total at most "
         f"{mib(watch.pg_max[1])}")
@@ -466,7 +467,7 @@ async def drive(consoles: list[Console], hosts: list[str], every_host: list[str]
     out(ring_line(load, per_host))
     answers = sum(sum(v.values()) for v in load.status.values())
     per_answer = (cpu_b[0] - cpu_a[0]) * 1000 / max(1, answers)
-    out(f"server CPU while measured: gunicorn {web:.0f}% ({per_answer:.2f} ms an answer), "
+    out(f"server CPU while measured: web server {web:.0f}% ({per_answer:.2f} ms an answer), "
         f"PostgreSQL backends {pg:.0f}%, load generator {own:.0f}% (100% = one "
         f"core of {os.cpu_count()}; load average now {os.getloadavg()[0]:.1f})")
     for line in memory_lines(watch):
@@ -523,9 +524,9 @@ def main() -> None:
         env["LOG_LEVEL"] = os.environ.get("BENCH_LOG_LEVEL", "WARNING")
         with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
             log = Path(tmp) / "web.log"
-            server = Gunicorn("siaga112.wsgi:application", env, free_port(), log)
+            server = WebServer("siaga112.wsgi:application", env, free_port(), log)
             try:
-                out(f"gunicorn {GUNICORN_CONF.relative_to(ROOT)}: "
+                out("web server (siaga112.webserver, granian): "
                     f"{len(MemoryWatch(server.proc.pid, dbname).sample().workers)} workers, "
                     f"production settings")
                 asyncio.run(drive(consoles, hosts, every_host, server.port,

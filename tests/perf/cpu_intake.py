@@ -1,5 +1,5 @@
 """CPU time per intake request in this process, through Django's WSGI handler as
-gunicorn calls it (no network in front, the real PostgreSQL and Redis behind), with
+the web server calls it (no network in front, the real PostgreSQL and Redis behind), with
 and without the PBX API's short way (siaga112.pbx_path), interleaved so both see the
 same machine. On a shared machine wall time moves with the load; the CPU a request
 costs moves much less, and it is what caps requests per second on two cores.
@@ -57,7 +57,7 @@ def _run(n: int, rounds: int) -> None:
     from django.conf import settings
     from django.core.handlers.wsgi import WSGIHandler
 
-    # The log lines go where gunicorn's would (a pipe), not to this terminal.
+    # The log lines go where the web server's would (a pipe), not to this terminal.
     devnull = open(os.devnull, "w")  # noqa: SIM115
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.StreamHandler):
