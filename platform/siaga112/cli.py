@@ -164,7 +164,7 @@ def demo_environment(environ: dict[str, str] | os._Environ[str]) -> None:
     environ.setdefault("SIAGA112_DEBUG", "1")
     environ["SIAGA112_DEBUG_PAGES"] = "0"
     environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
-    # Two web processes are plenty for a demo on a laptop (production: 2 per core).
+    # Two web processes are plenty for a demo on a laptop (production: 1 per core).
     environ.setdefault("WEB_CONCURRENCY", "2")
 
 

@@ -11,13 +11,15 @@ same run (`.venv/bin/python -m tests.perf.bench_intake 2 8`, 6 Dec): ringing 659
 -> 56,000 req/s. Django's own deployment guide lists it beside gunicorn.
 
 Each worker process runs WEB_THREADS threads for Django: a request spends much of its
-wall time waiting on PostgreSQL and Redis, so while one waits another computes. Two,
-not more: 4 workers x 2 threads took 896 ringing events/s (p99 41 ms) where 4 x 4 took
-778 (p99 64 ms), 4 x 1 757 and 8 x 1 717 — threads of one process share its
-interpreter lock. Every value can be overridden from the environment:
+wall time waiting on PostgreSQL and Redis, so while one waits another computes. What
+counted on 2 cores was the number of threads in all, about 4 per core: 2 workers x 4
+threads took 872 ringing events/s (p99 39-42 ms), 4 x 2 858-896, 3 x 2 905, against
+4 x 4 778 (p99 64 ms), 4 x 1 757 and 8 x 1 717. One worker per core (granian's own
+advice) keeps the memory of half as many copies of Django. Every value can be
+overridden from the environment:
 
-    WEB_CONCURRENCY   worker processes (default: 2 per core)
-    WEB_THREADS       threads per worker running Django (default 2)
+    WEB_CONCURRENCY   worker processes (default: 1 per core)
+    WEB_THREADS       threads per worker running Django (default 4)
     WEB_MAX_RSS_MIB   a worker grown past this is replaced (default 400; 0 = never).
                       A worker measured 114 MiB with all 514 Pemda cached (bench_scale):
                       this catches a leak long before it becomes an outage.
@@ -56,8 +58,8 @@ def command(port: int = 8000, host: str = "0.0.0.0", app: str = APP,  # noqa: S1
             environ: Mapping[str, str] | None = None) -> list[str]:
     """The server's command line for serving `app` on host:port."""
     env = os.environ if environ is None else environ
-    workers = _setting(env, "WEB_CONCURRENCY", 2 * (os.cpu_count() or 1)) or 1
-    threads = _setting(env, "WEB_THREADS", 2) or 1
+    workers = _setting(env, "WEB_CONCURRENCY", os.cpu_count() or 1) or 1
+    threads = _setting(env, "WEB_THREADS", 4) or 1
     max_rss = _setting(env, "WEB_MAX_RSS_MIB", 400)
     lifetime = _setting(env, "WEB_LIFETIME", 0)
     kill_timeout = _setting(env, "WEB_KILL_TIMEOUT", 10)

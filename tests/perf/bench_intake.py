@@ -338,8 +338,8 @@ def _run(rounds: int, seconds: int) -> None:
         user_id = User.objects.get(username="bench.operator").pk
     dsn = os.environ["DATABASE_URL"]
     env = server_env()
-    workers = os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1)))
-    threads = os.environ.get("WEB_THREADS", "2")
+    workers = os.environ.get("WEB_CONCURRENCY", str(os.cpu_count() or 1))
+    threads = os.environ.get("WEB_THREADS", "4")
     results: dict[str, list[Figure]] = {k: [] for k in
                                         ("ceiling", "ringing", "ringing_raw", "incident",
                                          "incident_raw")}
