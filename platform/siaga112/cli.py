@@ -156,11 +156,17 @@ def demo(argv: list[str]) -> None:
         embedded.stop_embedded_servers()
 
 
-def demo_environment(environ: dict[str, str] | os._Environ[str]) -> None:
+def demo_environment(environ: dict[str, str] | os._Environ[str], port: int = DEMO_PORT) -> None:
     """The demo's settings, in place: a laptop (SIAGA112_DEBUG=1), but never
     Django's technical error pages, because the demo listens on every interface
     and those pages list every URL pattern and setting. Static files are still
-    served by the platform (WhiteNoise from the finders), not by DEBUG."""
+    served by the platform (WhiteNoise from the finders), not by DEBUG.
+
+    Pages on `port`, their event stream on the next one (CORS and CSP for exactly
+    the page's origin: incidents.views.stream). Set before Django reads its settings,
+    so the printed logins and the links in messages name the port actually served."""
+    environ.setdefault("SIAGA112_PUBLIC_PORT", str(port))
+    environ.setdefault("SIAGA112_EVENTS_PORT", str(port + 1))
     environ.setdefault("SIAGA112_DEBUG", "1")
     environ["SIAGA112_DEBUG_PAGES"] = "0"
     environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
@@ -169,7 +175,8 @@ def demo_environment(environ: dict[str, str] | os._Environ[str]) -> None:
 
 
 def _demo(argv: list[str]) -> None:
-    demo_environment(os.environ)
+    port = int(argv[0]) if argv else DEMO_PORT
+    demo_environment(os.environ, port)
     _ensure_servers_in_env()
     _check_servers()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "siaga112.settings")
@@ -181,7 +188,6 @@ def _demo(argv: list[str]) -> None:
 
     from siaga112.demo import seed_demo
 
-    port = int(argv[0]) if argv else DEMO_PORT
     sys.stdout.write("siaga112 demo: migrating the public schema and the tenants …\n")
     call_command("migrate_all", verbosity=0)
     sys.stdout.write("siaga112 demo: loading regions and demo Pemda …\n")
@@ -192,11 +198,7 @@ def _demo(argv: list[str]) -> None:
     sys.stdout.write(summary.describe() + "\n")
 
     env = dict(os.environ)
-    # Pages on `port`, their event stream on the next one (CORS and CSP for exactly
-    # the page's origin: incidents.views.stream).
     events_port = port + 1
-    env.setdefault("SIAGA112_PUBLIC_PORT", str(port))
-    env.setdefault("SIAGA112_EVENTS_PORT", str(events_port))
     python = sys.executable
     var_dir = Path(settings.VAR_DIR)
     var_dir.mkdir(parents=True, exist_ok=True)

@@ -135,3 +135,18 @@ def test_the_web_server_settings_come_from_the_environment(monkeypatch):
                          ({"WEB_LIFETIME": "30"}, "WEB_LIFETIME is at least 60 seconds")):
         with pytest.raises(SystemExit, match=message):
             webserver.command(9000, environ=bad)
+
+
+def test_the_demo_names_the_port_it_serves_before_django_reads_its_settings():
+    """`siaga112 demo 8200` printed logins on :8000 (the settings' default), read before
+    the port was known. The port goes into the environment first; a value the
+    developer set (a proxy in front) still wins."""
+    from siaga112.cli import demo_environment
+
+    env: dict[str, str] = {}
+    demo_environment(env, 8200)
+    assert env["SIAGA112_PUBLIC_PORT"] == "8200" and env["SIAGA112_EVENTS_PORT"] == "8201"
+    assert env["SIAGA112_DEBUG"] == "1" and env["SIAGA112_DEBUG_PAGES"] == "0"
+    behind_proxy = {"SIAGA112_PUBLIC_PORT": "443"}
+    demo_environment(behind_proxy, 8200)
+    assert behind_proxy["SIAGA112_PUBLIC_PORT"] == "443"
