@@ -37,13 +37,13 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from siaga112 import webserver
-
+from tests.perf.bench_intake import WebServer
 from tests.perf.benchdb import bench_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -414,23 +414,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(port: int) -> subprocess.Popen[bytes]:
+def start_server(port: int, log: Path) -> WebServer:
     env = dict(os.environ)
     # The flood is one PBX sending 10,000 events in a minute: above the default per-key
     # limit (1200/60), which would answer most of them 429.
     env["SIAGA112_PBX_REQUESTS_PER_KEY"] = "100000/60"
-    server = subprocess.Popen(webserver.command(port, "127.0.0.1", environ=env),  # noqa: S603
-                              cwd=ROOT, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                time.sleep(2)  # the workers finish importing
-                return server
-        except OSError:
-            time.sleep(0.3)
-    server.terminate()
-    raise SystemExit("the web server did not start")
+    return WebServer("siaga112.wsgi:application", env, port, log)
 
 
 async def ring(port: int, host: str, call_id: str, caller: str,
@@ -617,11 +606,12 @@ def main(tenants: int = 50, consoles: int = 500, flood: int = 10_000) -> None:
         dbname = connection.settings_dict["NAME"]
         connection.close()
         port = free_port()
-        server = start_server(port)
+        server = start_server(port, Path(tempfile.mkdtemp(prefix="bench-consoles-")) / "web.log")
+        out(f"web server (siaga112.webserver, granian): {server.shape()}; its log: {server.log}")
         events_port = free_port()
         events = start_events(events_port)
         try:
-            meter = CpuMeter(server.pid, dbname)
+            meter = CpuMeter(server.proc.pid, dbname)
             out("--- polling mode (conditional GET every second) ---")
             out(asyncio.run(phase_idle(console_list, port, meter, 30, True)))
             out(asyncio.run(phase_changes(console_list, hosts, port, 20, meter)))
@@ -642,8 +632,7 @@ def main(tenants: int = 50, consoles: int = 500, flood: int = 10_000) -> None:
         finally:
             events.terminate()
             events.wait(timeout=30)
-            server.terminate()
-            server.wait(timeout=30)
+            server.stop()
             connection.close()
 
 

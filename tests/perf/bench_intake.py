@@ -267,10 +267,10 @@ class WebServer:
 
         self.port = port
         self.log = log
+        self.command = webserver.command(port, "127.0.0.1", app, environ=env)
         with log.open("wb") as out:
             self.proc = subprocess.Popen(  # noqa: S603
-                webserver.command(port, "127.0.0.1", app, environ=env),
-                cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                self.command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -286,6 +286,13 @@ class WebServer:
             except OSError:
                 time.sleep(0.3)
         raise RuntimeError("the web server did not answer: " + log.read_text()[-3000:])
+
+    def shape(self) -> str:
+        """Its processes and threads, as siaga112.webserver chose them."""
+        def value(flag: str) -> str:
+            return self.command[self.command.index(flag) + 1]
+
+        return f"{value('--workers')} workers x {value('--blocking-threads')} threads"
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -338,8 +345,6 @@ def _run(rounds: int, seconds: int) -> None:
         user_id = User.objects.get(username="bench.operator").pk
     dsn = os.environ["DATABASE_URL"]
     env = server_env()
-    workers = os.environ.get("WEB_CONCURRENCY", str(os.cpu_count() or 1))
-    threads = os.environ.get("WEB_THREADS", "4")
     results: dict[str, list[Figure]] = {k: [] for k in
                                         ("ceiling", "ringing", "ringing_raw", "incident",
                                          "incident_raw")}
@@ -380,6 +385,7 @@ def _run(rounds: int, seconds: int) -> None:
                 for name, figures in results.items():
                     say(f"  {name:<13} {_fmt(figures[-1])}")
         finally:
+            shape = server.shape()
             server.stop()
             trivial.stop()
             log = (work / "web.log").read_text().splitlines()
@@ -390,7 +396,7 @@ def _run(rounds: int, seconds: int) -> None:
         calls, incidents = Call.objects.count(), Incident.objects.count()
     connection.set_schema_to_public()
     say(f"\nintake, {rounds} rounds of {seconds} s, {CONNECTIONS} connections, web server "
-          f"(siaga112.webserver: granian) {workers} workers x {threads} threads, PostgreSQL "
+          f"(siaga112.webserver: granian) {shape}, PostgreSQL "
           f"{connection.pg_version // 10000}, {os.cpu_count()} cores; rows written: "
           f"{calls} calls, {incidents} incidents; server errors logged: {len(errors)}")
     say(f"load generator ceiling (wrk, trivial WSGI app): best "
